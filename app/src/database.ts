@@ -1,0 +1,113 @@
+// The connection pool and how its failures map to HTTP: a database that can't be reached is a 503, never a 500
+// and never a hang. The pool is lazy, so the server starts (and /health_check answers) while Postgres is down.
+import type { ConnectionOptions } from "node:tls";
+import pg from "pg";
+import type { DatabaseSettings } from "./settings";
+
+/** How long a request waits for a connection (a new one, or a free one from a busy pool) before it gets a 503. */
+export const CONNECTION_TIMEOUT_MS = 2_000;
+/** A query on a connection that stalls (a frozen server, a dropped network) fails instead of holding the request. */
+export const QUERY_TIMEOUT_MS = 5_000;
+
+/**
+ * TLS for the connection, with libpq's modes in mind (https://www.postgresql.org/docs/current/libpq-ssl.html):
+ * - `require_ssl` + `ca_cert`: like `verify-full`. The chain must lead to that CA and the certificate must name the
+ *   host we dialled; this is what stops a man in the middle. DigitalOcean's managed Postgres signs with a private
+ *   CA, which App Platform hands over as the database component's `${db.CA_CERT}`.
+ * - `require_ssl` alone: like `require`. Encrypted, but the server is not authenticated, so a passive eavesdropper
+ *   learns nothing while an active man in the middle could still pose as the server. Acceptable only where the
+ *   network path is trusted; set `ca_cert` wherever you can.
+ * - neither: clear text, for a Postgres on the same machine or container network.
+ */
+export function tlsOptions(db: Pick<DatabaseSettings, "require_ssl" | "ca_cert">): false | ConnectionOptions {
+  if (!db.require_ssl) return false;
+  if (db.ca_cert !== undefined) return { ca: db.ca_cert, rejectUnauthorized: true };
+  return { rejectUnauthorized: false };
+}
+
+/** Everything pg needs to connect, from the settings. Pure, so the mapping is tested without a database. */
+export function poolConfig(db: DatabaseSettings): pg.PoolConfig {
+  return {
+    host: db.host,
+    port: db.port,
+    user: db.username,
+    password: db.password,
+    database: db.database_name,
+    ssl: tlsOptions(db),
+    connectionTimeoutMillis: CONNECTION_TIMEOUT_MS,
+    query_timeout: QUERY_TIMEOUT_MS,
+    // Ten connections serve thousands of short inserts a second; a small pool also leaves room under a managed
+    // database's connection limit for the migration job and a second instance during a rolling deploy.
+    max: 10,
+    application_name: "newsletter",
+  };
+}
+
+/** Postgres is down, unreachable, or refusing connections: the request may succeed later, so it is a 503. */
+export class DatabaseUnavailableError extends Error {
+  override name = "DatabaseUnavailableError";
+  readonly statusCode = 503;
+}
+
+// SQLSTATE classes that mean "the database can't serve you right now" rather than "your query is wrong":
+// 08 connection exception, 53 insufficient resources (too many connections), 57P operator intervention (shutdown,
+// crash recovery), 28 invalid authorization (a rotated password; retryable once the deploy catches up).
+// https://www.postgresql.org/docs/current/errcodes-appendix.html
+const UNAVAILABLE_SQLSTATE = /^(08|53|57P|28)/;
+
+/** Is this error about reaching the database (a 503), as opposed to a bug in a query (a 500)? */
+export function isUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (error instanceof pg.DatabaseError) return typeof code === "string" && UNAVAILABLE_SQLSTATE.test(code);
+  // Everything else pg throws while connecting or talking is about the connection: a socket error (ECONNREFUSED,
+  // ENOTFOUND, ECONNRESET), a TLS failure, "timeout exceeded when trying to connect", "Connection terminated
+  // unexpectedly", "Query read timeout".
+  return true;
+}
+
+/**
+ * The message and code of a connection failure, with the password cut out wherever it might appear, and nothing
+ * else of the original error: pg errors can hang on to the client and its configuration, and a logger that
+ * serialises `cause` would print them.
+ */
+export function scrubbed(error: unknown, password: string): DatabaseUnavailableError {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
+  const safe = redact(`database unavailable: ${message}${typeof code === "string" ? ` (${code})` : ""}`, password);
+  return new DatabaseUnavailableError(safe);
+}
+
+/** `text` with every occurrence of `secret` replaced. Empty secrets are left alone (they'd match everywhere). */
+export function redact(text: string, secret: string): string {
+  return secret === "" ? text : text.split(secret).join("[redacted]");
+}
+
+export interface Database {
+  /** Run one statement on a pooled connection. Connection failures reject with DatabaseUnavailableError. */
+  query(text: string, values?: readonly unknown[]): Promise<pg.QueryResult>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseLogger {
+  warn(object: object, message: string): void;
+}
+
+/** A lazy pool: nothing connects until the first query, and a dead connection is replaced on the next one. */
+export function createDatabase(settings: DatabaseSettings, log: DatabaseLogger): Database {
+  const pool = new pg.Pool(poolConfig(settings));
+  // An idle client whose server goes away emits 'error' on the pool; unhandled, it would crash the process.
+  // https://node-postgres.com/apis/pool#error
+  pool.on("error", (error) => log.warn({ err: scrubbed(error, settings.password) }, "idle database connection lost"));
+  return {
+    async query(text, values) {
+      try {
+        return await pool.query(text, values as unknown[] | undefined);
+      } catch (error) {
+        if (isUnavailable(error)) throw scrubbed(error, settings.password);
+        throw error;
+      }
+    },
+    close: () => pool.end(),
+  };
+}

@@ -1,0 +1,35 @@
+// Structured JSON logs on stdout, shared by the server (through Fastify) and the migration runner.
+import type { DestinationStream, LoggerOptions } from "pino";
+import { redact } from "./database";
+import type { Settings } from "./settings";
+
+/** Keys that hold secrets wherever they appear in a logged object (pino's redaction, https://getpino.io/#/docs/redaction). */
+const REDACTED_PATHS = [
+  "password",
+  "*.password",
+  "*.*.password",
+  "database.password",
+  "settings.database.password",
+  "ca_cert",
+  "*.ca_cert",
+  "req.headers.authorization",
+  "req.headers.cookie",
+];
+
+/**
+ * pino options for this service. Two layers keep the database password out of every line: redaction of known keys,
+ * and a last pass over each serialised line that cuts the password out wherever it appears (a message from a
+ * library we don't control, an error's text), in its raw and its JSON-escaped form.
+ */
+export function loggerOptions(settings: Settings): LoggerOptions {
+  const password = settings.database.password;
+  const escaped = JSON.stringify(password).slice(1, -1);
+  return {
+    level: "info",
+    base: { service: "newsletter", version: settings.application.version },
+    redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
+    hooks: { streamWrite: (line) => redact(redact(line, password), escaped) },
+  };
+}
+
+export type { DestinationStream };
