@@ -1,0 +1,92 @@
+# The newsletter API's image: dependencies → build (one esbuild bundle) → a distroless `runtime` (the default target).
+# Build context: the repository root (.dockerignore lets in only app/ sources, lockfile and configuration/).
+#
+#   DOCKER_BUILDKIT=1 docker build --build-arg APP_VERSION="$(git rev-parse HEAD)" -t newsletter .
+#
+# Behind a TLS-intercepting proxy or with a private npm mirror (nothing below ends up in a layer of the image):
+#   --build-arg HTTPS_PROXY=... / HTTP_PROXY / NO_PROXY   Docker's predefined proxy args, left out of `docker history`
+#   --secret id=ca,src=/etc/ssl/certs/ca-certificates.crt  the proxy's CA bundle (PEM), trusted by npm on top of Node's
+#   --secret id=npmrc,src=$HOME/.npmrc                      registry URL and auth token for a private mirror
+#   --build-arg NPM_CONFIG_REGISTRY=https://npm.example/    a mirror without credentials (URL only; never a token)
+#   --build-arg BUILD_IMAGE=... --build-arg RUNTIME_IMAGE=... mirrors of the two base images (same layout)
+#
+# No `# syntax=` line on purpose: it makes BuildKit pull a frontend image, and the built-in frontend of Docker 20.10
+# already has everything used here (RUN --mount for cache, bind and secret). That frontend has no COPY --link,
+# COPY --chmod or heredocs, so none are used.
+
+# Official images, pinned. Node 24 on Debian 12 to build; Google's distroless Node 24 on Debian 13 to run (no shell,
+# no package manager, user `nonroot` = 65532, node at /nodejs/bin/node). The Debian 12 distroless Node images stopped
+# receiving updates in February 2026, hence debian13. Pin the runtime by digest (`@sha256:...`) where you can resolve it.
+ARG BUILD_IMAGE=node:24.21.0-bookworm-slim
+ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs24-debian13:nonroot
+
+# ---------------------------------------------------------------------------------------------------------------------
+# dependencies: node_modules from the app's own lockfile (app/, not the root package: the root carries Pulumi).
+# Only package.json and the lockfile are bind-mounted, so this layer is rebuilt only when they change; npm's download
+# cache lives in a BuildKit cache mount, so even then tarballs already fetched are not downloaded again.
+FROM ${BUILD_IMAGE} AS dependencies
+WORKDIR /src/app
+# A private npm mirror that needs no credentials (with credentials: the npmrc secret). Not a secret; this stage is
+# not part of the runtime image, so the value is not in its history either.
+ARG NPM_CONFIG_REGISTRY
+RUN --mount=type=bind,source=app/package.json,target=package.json \
+    --mount=type=bind,source=app/package-lock.json,target=package-lock.json \
+    --mount=type=cache,id=newsletter-npm,target=/root/.npm \
+    --mount=type=secret,id=npmrc,target=/root/.npmrc \
+    --mount=type=secret,id=ca,target=/run/secrets/ca \
+    if [ -s /run/secrets/ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/ca; fi \
+    && if [ -n "${NPM_CONFIG_REGISTRY}" ]; then export NPM_CONFIG_REGISTRY; else unset NPM_CONFIG_REGISTRY; fi \
+    && npm ci --no-audit --no-fund --update-notifier=false
+
+# ---------------------------------------------------------------------------------------------------------------------
+# build: bundle the TypeScript sources into dist/server.js and dist/migrate.js (app/build.mjs, esbuild). A bundle
+# needs no node_modules at run time, so the runtime stage copies two files instead of a dependency tree.
+FROM dependencies AS build
+COPY app/build.mjs ./
+COPY app/src ./src
+RUN node build.mjs
+
+# ---------------------------------------------------------------------------------------------------------------------
+# shell: Debian's dash, installed in the runtime image as /bin/sh and nothing else.
+# App Platform runs a job's `run_command` in place of the image's entrypoint, and its docs do not say whether the
+# string is executed directly or through a shell:
+#   - app spec reference, `run_command`: "An optional run command to override the component's default"
+#     (https://docs.digitalocean.com/products/app-platform/reference/app-spec/);
+#   - the glossary describes run commands as shell lines: they "can be compound (joined by && or separated by
+#     newlines)" (https://docs.digitalocean.com/glossary/command/; also
+#     https://docs.digitalocean.com/products/app-platform/how-to/build-run-commands/);
+#   - App Platform's own container starter resolves argv[0] in PATH, outside Docker ("starting non-root container
+#     [...]: error finding executable "" in PATH", https://github.com/steamcmd/api/issues/24).
+# Distroless has no /bin/sh ("distroless images by default do not contain a shell",
+# https://github.com/GoogleContainerTools/distroless#readme; GoogleContainerTools/distroless#891), so a `/bin/sh -c`
+# wrapper would fail before the migration even starts. MIGRATE_COMMAND (infra/image.ts) uses absolute paths and no
+# shell syntax, so it runs as argv; with /bin/sh present it also runs through `sh -c`.
+# Why dash: it is only a shell (123 KiB), already in the build image (Essential in Debian), and needs nothing but the
+# glibc that the Node runtime image ships anyway. A static busybox (the other candidate) is 2 MB and brings wget, nc
+# and a hundred other applets into an image that is meant to have none. The server itself never starts a shell.
+FROM ${BUILD_IMAGE} AS shell
+
+# ---------------------------------------------------------------------------------------------------------------------
+# runtime: Node, two bundles, the configuration files and the SQL migrations. No npm, no node_modules, no sources.
+# Layers are ordered from the least to the most often changed; the version comes last so that a new commit with the
+# same files reuses every layer above it.
+FROM ${RUNTIME_IMAGE} AS runtime
+WORKDIR /app
+COPY --from=shell /bin/dash /bin/sh
+COPY configuration/*.yaml ./configuration/
+COPY app/migrations ./migrations
+# dist/ holds server.js, migrate.js and the bundled packages' license notices (*.LEGAL.txt), nothing else.
+COPY --from=build /src/app/dist/ ./dist/
+# Files stay owned by root and read-only to the app's user: the process cannot rewrite its own code.
+USER 65532:65532
+ENV NODE_ENV=production \
+    APP_ENVIRONMENT=production
+EXPOSE 8000
+# Exec form with node as PID 1: `docker stop` / App Platform's SIGTERM reaches the server, which drains and exits 0.
+ENTRYPOINT ["/nodejs/bin/node"]
+CMD ["dist/server.js"]
+ARG APP_VERSION=unknown
+LABEL org.opencontainers.image.title="newsletter" \
+      org.opencontainers.image.description="The newsletter API (Fastify + Postgres), bundled for Node 24" \
+      org.opencontainers.image.version="${APP_VERSION}"
+ENV APP_APPLICATION__VERSION=${APP_VERSION}
