@@ -1,0 +1,367 @@
+// The image built from the repository's Dockerfile, on a real Docker engine: it migrates and serves against a real
+// Postgres, holds only what runs, leaks no build secret, stops cleanly and survives a registry round trip.
+// One build per run of this file (beforeAll), without the layer cache, so the build secrets are really mounted.
+import { execFile } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { databaseEnv } from "../../infra/env";
+import { HEALTH_CHECK_PATH, imageBuildSettings, MIGRATE_ARGV, MIGRATE_COMMAND, SERVICE_PORT } from "../../infra/image";
+import {
+  baseImageBuildArgs,
+  buildImage,
+  describeWithDocker,
+  docker,
+  dockerRaw,
+  removeQuietly,
+} from "../support/docker";
+import { freePort, startPostgres, type TestPostgres } from "../support/postgres";
+
+const execFileAsync = promisify(execFile);
+
+describeWithDocker("the container image (Dockerfile, runtime target)", () => {
+  const id = randomBytes(4).toString("hex");
+  // A git SHA, as CI passes it.
+  const version = createHash("sha1").update(id).digest("hex");
+  const image = `newsletter-test:${id}`;
+  const buildStageImage = `newsletter-test:${id}-build-stage`;
+  // Dummy secrets: each is a marker that must not appear in any layer, the history, the environment or the build log.
+  const npmToken = `npm_${randomBytes(18).toString("hex")}`;
+  const caMarker = `ca-marker-${randomBytes(12).toString("hex")}`;
+  const proxyPassword = `proxy-${randomBytes(12).toString("hex")}`;
+  const secrets = [npmToken, caMarker, proxyPassword];
+
+  const containers: string[] = [];
+  let work = "";
+  let pg: TestPostgres;
+  let buildLog = "";
+
+  /** The APP_* variables App Platform would inject (infra/env.ts), for one database on the test server. */
+  function appEnv(databaseName: string, port: number): Record<string, string> {
+    const vars = databaseEnv("production", {
+      host: pg.host,
+      port: String(pg.port),
+      username: pg.user,
+      password: pg.password,
+      databaseName,
+    });
+    return {
+      ...Object.fromEntries(vars.map((v) => [v.name, String(v.value)])),
+      // The embedded test server has no TLS; production.yaml requires it against the managed database.
+      APP_DATABASE__REQUIRE_SSL: "false",
+      // Host networking (no bridge here) shares the host's ports: a free one instead of 8000 avoids collisions.
+      APP_APPLICATION__PORT: String(port),
+    };
+  }
+
+  /** `docker run` arguments that pass each variable by name; the values travel in the client's environment. */
+  function envFlags(env: Record<string, string>): string[] {
+    return Object.keys(env).flatMap((name) => ["-e", name]);
+  }
+
+  async function tableExists(databaseName: string, table: string): Promise<boolean> {
+    const client = await pg.client(databaseName);
+    try {
+      const { rows } = await client.query<{ found: string | null }>("SELECT to_regclass($1) AS found", [table]);
+      return rows[0]?.found != null;
+    } finally {
+      await client.end();
+    }
+  }
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), "newsletter-image-test-"));
+    pg = await startPostgres();
+
+    // An .npmrc as a private mirror would need: a token (for a registry this build never calls) and a log level that
+    // makes npm's HTTP requests visible, which shows the secret file was read. The CA "secret" is this machine's
+    // bundle (the TLS-intercepting proxy here needs it) with a marker line; PEM readers skip text between certificates.
+    const npmrc = join(work, "npmrc");
+    await writeFile(npmrc, `//npm.mirror.invalid/:_authToken=${npmToken}\nloglevel=http\n`, { mode: 0o600 });
+    const ca = join(work, "ca.pem");
+    const hostBundle = [process.env.NODE_EXTRA_CA_CERTS, "/etc/ssl/certs/ca-certificates.crt"].find(
+      (path) => path !== undefined && existsSync(path),
+    );
+    const bundle = hostBundle === undefined ? "" : await readFile(hostBundle, "utf8");
+    await writeFile(ca, `# ${caMarker}\n${bundle}`, { mode: 0o600 });
+
+    const settings = imageBuildSettings({
+      appVersion: version,
+      // FTP_PROXY is one of Docker's predefined proxy args (left out of the history); nothing here uses FTP.
+      buildArgs: { ...baseImageBuildArgs(), FTP_PROXY: `http://builder:${proxyPassword}@127.0.0.1:9` },
+    });
+    const common = {
+      context: settings.context,
+      dockerfile: settings.dockerfile,
+      platform: settings.platform,
+      buildArgs: settings.args,
+    };
+    buildLog = await buildImage({
+      ...common,
+      tag: image,
+      target: settings.target,
+      secrets: { npmrc, ca },
+      noCache: true,
+    });
+    // The build stage too (from the cache just filled): a secret copied instead of mounted would sit in its layers.
+    await buildImage({ ...common, tag: buildStageImage, target: "build" });
+  });
+
+  afterAll(async () => {
+    await removeQuietly("container", containers);
+    await removeQuietly("image", [image, buildStageImage]);
+    await pg?.destroy();
+    if (work !== "") await rm(work, { recursive: true, force: true });
+  });
+
+  describe("metadata", () => {
+    it("records the version as the OCI label and as the app's version setting", async () => {
+      const labels = JSON.parse(await docker(["image", "inspect", "--format", "{{json .Config.Labels}}", image]));
+      expect(labels["org.opencontainers.image.version"]).toBe(version);
+      const env: string[] = JSON.parse(await docker(["image", "inspect", "--format", "{{json .Config.Env}}", image]));
+      expect(env).toContain(`APP_APPLICATION__VERSION=${version}`);
+    });
+
+    it("sets the production environment, port 8000 and an exec-form node entrypoint in /app", async () => {
+      const config = JSON.parse(await docker(["image", "inspect", "--format", "{{json .Config}}", image]));
+      expect(config.Env).toEqual(expect.arrayContaining(["APP_ENVIRONMENT=production", "NODE_ENV=production"]));
+      expect(Object.keys(config.ExposedPorts)).toEqual([`${SERVICE_PORT}/tcp`]);
+      expect(config.WorkingDir).toBe("/app");
+      expect(config.Entrypoint).toEqual(["/nodejs/bin/node"]);
+      expect(config.Cmd).toEqual(["dist/server.js"]);
+    });
+
+    it("runs as a non-root user", async () => {
+      const user = await docker(["image", "inspect", "--format", "{{.Config.User}}", image]);
+      expect(user).toBe("65532:65532");
+      const ids = await docker([
+        "run",
+        "--rm",
+        "--network",
+        "host",
+        image,
+        "-e",
+        "console.log(process.getuid(), process.getgid())",
+      ]);
+      expect(ids).toBe("65532 65532");
+    });
+  });
+
+  describe("filesystem", () => {
+    let paths: string[] = [];
+
+    beforeAll(async () => {
+      // No shell in the image to list files with: export the container's filesystem and read the tar's index.
+      const cid = await docker(["create", image]);
+      containers.push(cid);
+      const tarFile = join(work, "rootfs.tar");
+      await docker(["export", "-o", tarFile, cid]);
+      const { stdout } = await execFileAsync("tar", ["-tf", tarFile], { maxBuffer: 64 * 1024 * 1024 });
+      paths = stdout
+        .split("\n")
+        .map((p) => p.replace(/^\.?\//, ""))
+        .filter((p) => p !== "");
+      await rm(tarFile);
+    });
+
+    it("holds under /app only the two bundles (with their license notices), the configuration and the SQL migrations", () => {
+      const appFiles = paths.filter((p) => p.startsWith("app/") && !p.endsWith("/"));
+      expect(appFiles).toEqual(expect.arrayContaining(["app/dist/server.js", "app/dist/migrate.js"]));
+      expect(appFiles).toEqual(
+        expect.arrayContaining(["app/configuration/base.yaml", "app/configuration/production.yaml"]),
+      );
+      expect(appFiles.some((p) => /^app\/migrations\/[^/]+\.sql$/.test(p))).toBe(true);
+      const unexpected = appFiles.filter(
+        (p) =>
+          !/^app\/dist\/(server|migrate)\.js(\.LEGAL\.txt)?$/.test(p) &&
+          !/^app\/configuration\/[^/]+\.yaml$/.test(p) &&
+          !/^app\/migrations\/[^/]+\.sql$/.test(p),
+      );
+      expect(unexpected).toEqual([]);
+    });
+
+    it("carries no npm, no node_modules, no TypeScript, no tests, no infra/ and no repository files", () => {
+      const offenders = paths.filter(
+        (p) =>
+          /(^|\/)(npm|npx|corepack)(\/|$)/.test(p) ||
+          /(^|\/)node_modules(\/|$)/.test(p) ||
+          /\.[cm]?ts$/.test(p) ||
+          /(^|\/)(tests?|__tests__)\/|\.(test|spec)\.[cm]?[jt]s$/.test(p) ||
+          /(^|\/)(infra|ops|bench|\.git|\.github|\.pulumi-state)(\/|$)/.test(p) ||
+          /(^|\/)(\.env[^/]*|\.npmrc|package(-lock)?\.json|Pulumi[^/]*\.yaml)$/.test(p),
+      );
+      expect(offenders).toEqual([]);
+    });
+
+    it("adds one shell binary, /bin/sh, for platforms that wrap the run command in `sh -c`", () => {
+      expect(paths).toContain("bin/sh");
+    });
+  });
+
+  describe("build secrets", () => {
+    it("were read during the build (npm logged its HTTP requests, as the npmrc secret asked)", () => {
+      expect(buildLog).toMatch(/npm http (fetch|cache)/);
+    });
+
+    it("appear in no layer, history entry, environment variable or build log line", async () => {
+      const haystacks: Array<[string, string | Buffer]> = [["build log", buildLog]];
+      for (const ref of [image, buildStageImage]) {
+        const saved = join(work, "saved.tar");
+        await docker(["save", "-o", saved, ref]);
+        // `docker save` writes each layer as an uncompressed tar, so a byte search sees every file in every layer.
+        haystacks.push([`docker save ${ref}`, await readFile(saved)]);
+        await rm(saved);
+        haystacks.push([`history of ${ref}`, await docker(["history", "--no-trunc", ref])]);
+        haystacks.push([`config of ${ref}`, await docker(["image", "inspect", ref])]);
+      }
+      const found = haystacks.flatMap(([where, haystack]) =>
+        secrets.filter((secret) => haystack.includes(secret)).map((secret) => `${secret.slice(0, 8)}… in ${where}`),
+      );
+      expect(found).toEqual([]);
+    });
+  });
+
+  describe("the migration command", () => {
+    it("migrates when executed directly, as argv (run_command without a shell)", async () => {
+      await pg.createDatabase("direct");
+      const env = appEnv("direct", await freePort());
+      const [executable, ...args] = MIGRATE_ARGV;
+      await dockerRaw(
+        ["run", "--rm", "--network", "host", ...envFlags(env), "--entrypoint", executable ?? "", image, ...args],
+        { env, timeoutMs: 120_000 },
+      );
+      expect(await tableExists("direct", "subscriptions")).toBe(true);
+    });
+
+    it("migrates when executed through /bin/sh -c (run_command wrapped in a shell)", async () => {
+      await pg.createDatabase("through_shell");
+      const env = appEnv("through_shell", await freePort());
+      await dockerRaw(
+        ["run", "--rm", "--network", "host", ...envFlags(env), "--entrypoint", "/bin/sh", image, "-c", MIGRATE_COMMAND],
+        { env, timeoutMs: 120_000 },
+      );
+      expect(await tableExists("through_shell", "subscriptions")).toBe(true);
+    });
+  });
+
+  describe("the server", () => {
+    let cid = "";
+    let baseUrl = "";
+
+    beforeAll(async () => {
+      await pg.createDatabase("serving");
+      const port = await freePort();
+      const env = appEnv("serving", port);
+      await dockerRaw(
+        ["run", "--rm", "--network", "host", ...envFlags(env), "--entrypoint", "/bin/sh", image, "-c", MIGRATE_COMMAND],
+        {
+          env,
+          timeoutMs: 120_000,
+        },
+      );
+      const { stdout } = await dockerRaw(["run", "-d", "--network", "host", ...envFlags(env), image], { env });
+      cid = stdout.trim();
+      containers.push(cid);
+      baseUrl = `http://127.0.0.1:${port}`;
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const status = await fetch(`${baseUrl}${HEALTH_CHECK_PATH}`).then(
+          (r) => r.status,
+          () => 0,
+        );
+        if (status === 200) break;
+        const running = await docker(["inspect", "--format", "{{.State.Running}}", cid]);
+        if (running !== "true" || Date.now() > deadline) {
+          const logs = await dockerRaw(["logs", cid]).catch(() => ({ stdout: "", stderr: "" }));
+          throw new Error(`the server never answered ${HEALTH_CHECK_PATH}:\n${logs.stdout}${logs.stderr}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    });
+
+    it(`answers GET ${HEALTH_CHECK_PATH} with 200`, async () => {
+      const response = await fetch(`${baseUrl}${HEALTH_CHECK_PATH}`);
+      expect(response.status).toBe(200);
+    });
+
+    it("answers POST /subscriptions with 200 and stores the row in Postgres", async () => {
+      const response = await fetch(`${baseUrl}/subscriptions`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ name: "le guin", email: "ursula_le_guin@gmail.com" }).toString(),
+      });
+      expect(response.status).toBe(200);
+      const client = await pg.client("serving");
+      try {
+        const { rows } = await client.query("SELECT email, name FROM subscriptions");
+        expect(rows).toEqual([{ email: "ursula_le_guin@gmail.com", name: "le guin" }]);
+      } finally {
+        await client.end();
+      }
+    });
+
+    it("logs the image's version in its first line", async () => {
+      const { stdout, stderr } = await dockerRaw(["logs", cid]);
+      const firstLine = `${stdout}${stderr}`.split("\n")[0] ?? "";
+      expect(firstLine).toContain(version);
+    });
+
+    it("ends on docker stop within the grace period, with exit code 0", async () => {
+      const graceSeconds = 20;
+      const started = Date.now();
+      await docker(["stop", "-t", String(graceSeconds), cid], { timeoutMs: (graceSeconds + 30) * 1000 });
+      const elapsedMs = Date.now() - started;
+      const exitCode = await docker(["inspect", "--format", "{{.State.ExitCode}}", cid]);
+      expect(exitCode).toBe("0");
+      expect(elapsedMs).toBeLessThan(graceSeconds * 1000);
+    });
+  });
+
+  describe("a registry round trip", () => {
+    const registry = process.env.REGISTRY;
+    const requireRegistry = process.env.REQUIRE_DOCKER === "1";
+
+    it.skipIf(registry === undefined && !requireRegistry)(
+      "pushes to the registry and pulls the same image back by digest",
+      async () => {
+        if (registry === undefined) throw new Error("REGISTRY is not set (.ci/run starts one on 127.0.0.1:5000)");
+        const repository = `${registry}/newsletter-test`;
+        const pushed = `${repository}:${id}`;
+        await docker(["tag", image, pushed]);
+        const builtId = await docker(["image", "inspect", "--format", "{{.Id}}", image]);
+        await docker(["push", pushed]);
+        const repoDigests: string[] = JSON.parse(
+          await docker(["image", "inspect", "--format", "{{json .RepoDigests}}", pushed]),
+        );
+        const reference = repoDigests.find((d) => d.startsWith(`${repository}@`));
+        expect(reference).toMatch(/@sha256:[0-9a-f]{64}$/);
+        const digest = (reference ?? "").split("@")[1] ?? "";
+
+        // The registry's own view: the manifest it serves for the tag hashes to the digest Docker reported.
+        const manifest = await fetch(`http://${registry}/v2/newsletter-test/manifests/${id}`, {
+          headers: {
+            accept: "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json",
+          },
+        });
+        expect(manifest.status).toBe(200);
+        const body = Buffer.from(await manifest.arrayBuffer());
+        expect(`sha256:${createHash("sha256").update(body).digest("hex")}`).toBe(digest);
+        expect(manifest.headers.get("docker-content-digest")).toBe(digest);
+
+        // Forget the pushed name, pull by digest, and get the very same image.
+        await docker(["rmi", pushed]);
+        const byDigest = `${repository}@${digest}`;
+        try {
+          await docker(["pull", byDigest]);
+          expect(await docker(["image", "inspect", "--format", "{{.Id}}", byDigest])).toBe(builtId);
+        } finally {
+          await removeQuietly("image", [byDigest]);
+        }
+      },
+    );
+  });
+});
