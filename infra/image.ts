@@ -16,10 +16,16 @@ export const HEALTH_CHECK_PATH = "/health_check";
  * The migration step, run from the same image before the new version serves (App Platform: a PRE_DEPLOY job's
  * `run_command`; locally: the migrate container's command).
  *
- * App Platform runs a job's `run_command` in place of the image's entrypoint. The runtime base is distroless, so the
- * command must not need shell syntax or PATH lookup to work when it is executed directly, and the image ships a
- * minimal `/bin/sh` so that it also works when the platform wraps it in `/bin/sh -c` (see the Dockerfile's runtime
- * stage for the sources). Hence: absolute paths, no quoting, no variables, one word per argv element.
+ * App Platform runs a job's `run_command` in place of the image's entrypoint, and its docs don't say whether it is
+ * executed directly or through `/bin/sh -c`: the app spec reference only says "An optional run command to override
+ * the component's default" (https://docs.digitalocean.com/products/app-platform/reference/app-spec/), while the
+ * glossary treats run commands as shell lines that "can be compound (joined by && or separated by newlines)"
+ * (https://docs.digitalocean.com/glossary/command/). So the command works both ways:
+ *   - directly: absolute paths (distroless has no `node` on the default PATH), no quoting or variables, so splitting
+ *     it on spaces gives exactly `MIGRATE_ARGV`;
+ *   - through `sh -c`: the runtime image carries `/bin/sh` (Debian's dash, 123 KiB; distroless has no shell of its
+ *     own, https://github.com/GoogleContainerTools/distroless#readme). The Dockerfile's `shell` stage says why dash.
+ * tests/container/image.test.ts runs it both ways against a real Postgres.
  */
 export const MIGRATE_ARGV: readonly string[] = Object.freeze(["/nodejs/bin/node", "/app/dist/migrate.js"]);
 
