@@ -1,0 +1,350 @@
+// What each CLI command does, written against small interfaces (Deps) so that tests run them with an in-memory
+// Pulumi workspace, a fake probe and recorded API clients. cli.ts wires the real ones.
+
+import { LOCAL_STATE_DIR, type StackEnvironment, stackEnvironment } from "./backend";
+import { ExitCode, type ExitCodeValue, OpsError, usageError } from "./errors";
+import { type CloudResource, findLeftovers } from "./leftovers";
+import { checkPrerequisites, type Probe } from "./prerequisites";
+import { driftedResources, summarisePreview } from "./preview-summary";
+import type { OpenWorkspace, PulumiWorkspace, StackOutputs } from "./pulumi";
+import { decideReap, type StackState } from "./reaper";
+import { costText, driftReport, outputCost, outputUrl, reapReport, reviewComment } from "./reports";
+import { parsePrNumber, parseStackRef, prNumberOf, prStackName, type StackRef, shortStackName } from "./stacks";
+import { nextReviewTags, parseCommit, parseTtl, verifyTags } from "./tags";
+
+/** Stack tags on self-managed backends arrived in Pulumi CLI 3.211.0 (see ops/tags.ts). */
+export const MINIMUM_PULUMI_FOR_TAGS = "3.211.0";
+
+export interface PullRequestSource {
+  openPullRequests(): Promise<Set<number>>;
+}
+
+export interface GitHubWriter {
+  upsertComment(pr: number, topic: string, body: string): Promise<string>;
+  upsertIssue(
+    topic: string,
+    input: { title: string; body: string; labels?: string[]; close?: boolean },
+  ): Promise<string>;
+}
+
+export interface CloudInventory {
+  listApps(): Promise<CloudResource[]>;
+  listDatabases(): Promise<CloudResource[]>;
+  delete(resource: CloudResource): Promise<void>;
+}
+
+export interface Deps {
+  readonly repoRoot: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  now(): Date;
+  readonly openWorkspace: OpenWorkspace;
+  readonly probe: Probe;
+  /** A line for people (stdout). */
+  print(text: string): void;
+  /** Pulumi's streamed progress (stdout, unbuffered). */
+  progress(text: string): void;
+  /** A warning (stderr). */
+  warn(text: string): void;
+  writeFile(path: string, content: string): Promise<void>;
+  readFile(path: string): Promise<string>;
+  ensureDir(path: string): Promise<void>;
+  /** The checked-out commit, if this is a git checkout. */
+  gitHead(): Promise<string | undefined>;
+  /** Clients for the GitHub and DigitalOcean APIs; they throw OpsError(prerequisite) when their token is missing. */
+  github(): PullRequestSource & GitHubWriter;
+  digitalocean(): CloudInventory | undefined;
+}
+
+async function open(
+  deps: Deps,
+  stack: StackRef,
+  needs: { minimumPulumi?: string; label?: string } = {},
+): Promise<{ ws: PulumiWorkspace; env: StackEnvironment }> {
+  await checkPrerequisites(deps.probe, {
+    pulumi: true,
+    docker: stack.kind === "local",
+    minimumPulumi: needs.minimumPulumi,
+  });
+  const env = stackEnvironment(stack, deps.env, deps.repoRoot);
+  if (stack.kind === "local") await deps.ensureDir(`${deps.repoRoot}/${LOCAL_STATE_DIR}`);
+  deps.print(`${needs.label ?? `stack ${stack.name}`}: state in ${env.backend}`);
+  const ws = await deps.openWorkspace({
+    workDir: deps.repoRoot,
+    envVars: env.envVars,
+    secretsProvider: env.secretsProvider,
+    onOutput: deps.progress,
+  });
+  return { ws, env };
+}
+
+function printOutputs(deps: Deps, outputs: StackOutputs): void {
+  const url = outputUrl(outputs);
+  if (url !== undefined) deps.print(`URL: ${url}`);
+  const cost = outputCost(outputs);
+  if (cost !== undefined) deps.print(`estimated cost: ${costText(cost)}`);
+}
+
+// ---- preview / up / destroy / drift ----------------------------------------------------------------------------
+
+export interface PreviewOptions {
+  readonly diff: boolean;
+  readonly expectNoChanges: boolean;
+  readonly summaryFile?: string;
+  readonly commit?: string;
+}
+
+export async function preview(deps: Deps, rawStack: string, options: PreviewOptions): Promise<ExitCodeValue> {
+  const stack = parseStackRef(rawStack);
+  const { ws } = await open(deps, stack);
+  // A PR stack is only ever created by `review up`, which tags it; production and local may be previewed before
+  // their first deploy.
+  const handle = stack.kind === "pr" ? await ws.select(stack.name) : await ws.createOrSelect(stack.name);
+  if (handle === undefined) {
+    throw new OpsError(
+      `stack ${stack.name} does not exist: \`review up ${prNumberOf(stack.name)}\` creates it`,
+      ExitCode.failed,
+    );
+  }
+  const outcome = await handle.preview({ diff: options.diff });
+  const summary = summarisePreview({
+    stack: stack.name,
+    steps: outcome.steps,
+    diff: options.diff ? outcome.stdout : undefined,
+    commit: options.commit ?? (await deps.gitHead()),
+  });
+  deps.print(summary.markdown.split("\n")[2] ?? "");
+  for (const loss of summary.stateful)
+    deps.warn(`stateful resource will be ${loss.kind}d: ${loss.name} (${loss.type})`);
+  if (options.summaryFile !== undefined) await deps.writeFile(options.summaryFile, summary.markdown);
+  return options.expectNoChanges && summary.hasChanges ? ExitCode.changes : ExitCode.ok;
+}
+
+export async function up(deps: Deps, rawStack: string, options: { summaryFile?: string } = {}): Promise<ExitCodeValue> {
+  const stack = parseStackRef(rawStack);
+  if (stack.kind === "pr") {
+    throw usageError(`per-PR stacks are deployed with \`review up ${stack.pr}\`, which also tags them for the reaper`);
+  }
+  const { ws } = await open(deps, stack);
+  const handle = await ws.createOrSelect(stack.name);
+  const outputs = await handle.up();
+  printOutputs(deps, outputs);
+  if (options.summaryFile !== undefined) {
+    const url = outputUrl(outputs);
+    await deps.writeFile(options.summaryFile, `### Deployed \`${stack.name}\`\n\n**URL:** ${url ?? "not reported"}\n`);
+  }
+  return ExitCode.ok;
+}
+
+export interface DestroyOptions {
+  readonly yes: boolean;
+  readonly remove: boolean;
+}
+
+/** Destroy a stack's resources (and with `remove`, the stack). A stack that does not exist is already destroyed. */
+export async function destroy(deps: Deps, rawStack: string, options: DestroyOptions): Promise<ExitCodeValue> {
+  const stack = parseStackRef(rawStack);
+  if (stack.kind !== "local" && !options.yes) {
+    throw usageError(`destroying stack ${stack.name} deletes its cloud resources: add --yes to confirm`);
+  }
+  const { ws } = await open(deps, stack);
+  return destroyIn(deps, ws, stack.name, options.remove);
+}
+
+async function destroyIn(deps: Deps, ws: PulumiWorkspace, name: string, remove: boolean): Promise<ExitCodeValue> {
+  const handle = await ws.select(name);
+  if (handle === undefined) {
+    deps.print(`stack ${name} does not exist: nothing to destroy`);
+    return ExitCode.ok;
+  }
+  await handle.destroy({ remove });
+  deps.print(remove ? `destroyed and removed stack ${name}` : `destroyed the resources of stack ${name}`);
+  return ExitCode.ok;
+}
+
+export async function drift(deps: Deps, rawStack: string, options: { reportFile?: string }): Promise<ExitCodeValue> {
+  const stack = parseStackRef(rawStack);
+  const { ws } = await open(deps, stack);
+  const handle = await ws.select(stack.name);
+  if (handle === undefined)
+    throw new OpsError(`stack ${stack.name} does not exist: nothing to compare`, ExitCode.failed);
+  const outcome = await handle.previewRefresh();
+  const resources = driftedResources(outcome.steps);
+  const changed = Object.entries(outcome.changeSummary).some(([op, n]) => op !== "same" && n > 0);
+  if (!changed && resources.length === 0) {
+    deps.print(`no drift on ${stack.name}`);
+    return ExitCode.ok;
+  }
+  const runUrl =
+    deps.env.GITHUB_SERVER_URL && deps.env.GITHUB_REPOSITORY && deps.env.GITHUB_RUN_ID
+      ? `${deps.env.GITHUB_SERVER_URL}/${deps.env.GITHUB_REPOSITORY}/actions/runs/${deps.env.GITHUB_RUN_ID}`
+      : undefined;
+  const report = driftReport({
+    stack: stack.name,
+    counts: outcome.changeSummary,
+    resources,
+    output: outcome.stdout,
+    runUrl,
+  });
+  deps.warn(`drift on ${stack.name}: ${resources.join(", ") || "see the output"}`);
+  if (options.reportFile !== undefined) await deps.writeFile(options.reportFile, report);
+  return ExitCode.changes;
+}
+
+// ---- review up / down / reap -------------------------------------------------------------------------------------
+
+export interface ReviewUpOptions {
+  readonly commit?: string;
+  readonly ttl: string;
+  readonly summaryFile?: string;
+}
+
+export async function reviewUp(deps: Deps, rawPr: string, options: ReviewUpOptions): Promise<ExitCodeValue> {
+  const pr = parsePrNumber(rawPr);
+  const ttlMs = parseTtl(options.ttl);
+  const rawCommit = options.commit ?? (await deps.gitHead());
+  if (rawCommit === undefined) throw usageError("no commit: pass --commit <sha> (not a git checkout)");
+  const commit = parseCommit(rawCommit);
+  const stack = parseStackRef(prStackName(pr));
+  const { ws } = await open(deps, stack, { minimumPulumi: MINIMUM_PULUMI_FOR_TAGS });
+  const handle = await ws.createOrSelect(stack.name);
+  // Tags go on before the update: if the update fails half-way, the reaper still knows whose resources these are.
+  const tags = nextReviewTags({ pr, commit, ttlMs, now: deps.now(), existing: await handle.listTags() });
+  await handle.setTags(tags);
+  verifyTags(tags, await handle.listTags());
+  const outputs = await handle.up();
+  printOutputs(deps, outputs);
+  if (options.summaryFile !== undefined)
+    await deps.writeFile(options.summaryFile, reviewComment({ pr, outputs, commit, ttlMs }));
+  return ExitCode.ok;
+}
+
+export async function reviewDown(deps: Deps, rawPr: string): Promise<ExitCodeValue> {
+  const stack = parseStackRef(prStackName(parsePrNumber(rawPr)));
+  const { ws } = await open(deps, stack);
+  return destroyIn(deps, ws, stack.name, true);
+}
+
+export interface ReapOptions {
+  /** Comma-separated open PR numbers; when absent they come from the GitHub API. */
+  readonly openPrs?: string;
+  readonly dryRun: boolean;
+  readonly deleteLeftovers: boolean;
+  readonly defaultTtl: string;
+  readonly summaryFile?: string;
+  /** Resources younger than this are never leftovers (a stack may be being created). */
+  readonly leftoverMinAge: string;
+}
+
+export function parsePrList(raw: string): Set<number> {
+  const parts = raw.split(/[\s,]+/).filter((part) => part !== "");
+  return new Set(parts.map(parsePrNumber));
+}
+
+async function stackStates(ws: PulumiWorkspace): Promise<StackState[]> {
+  const states: StackState[] = [];
+  for (const listing of await ws.listStacks()) {
+    const name = shortStackName(listing.name);
+    let tags: Record<string, string> | undefined;
+    if (prNumberOf(name) !== undefined) {
+      try {
+        tags = await (await ws.select(name))?.listTags();
+      } catch {
+        tags = undefined; // unreadable tags: decideReap falls back to the last update and says so
+      }
+    }
+    states.push({ name, tags, lastUpdate: listing.lastUpdate, updateInProgress: listing.updateInProgress });
+  }
+  return states;
+}
+
+export async function reviewReap(deps: Deps, options: ReapOptions): Promise<ExitCodeValue> {
+  const defaultTtlMs = parseTtl(options.defaultTtl);
+  const minAgeMs = parseTtl(options.leftoverMinAge);
+  const openPrs = options.openPrs !== undefined ? parsePrList(options.openPrs) : await deps.github().openPullRequests();
+  // All PR stacks share one backend and one environment: any `pr-<n>` name gives the same StackEnvironment.
+  const { ws } = await open(deps, parseStackRef("pr-1"), {
+    minimumPulumi: MINIMUM_PULUMI_FOR_TAGS,
+    label: "per-PR stacks",
+  });
+  const decisions = decideReap({ stacks: await stackStates(ws), openPrs, now: deps.now(), defaultTtlMs });
+  const results: Record<string, string> = {};
+  let failed = false;
+  for (const decision of decisions) {
+    deps.print(`${decision.stack}: ${decision.action} (${decision.reason})`);
+    if (decision.action !== "destroy" || options.dryRun) continue;
+    try {
+      await destroyIn(deps, ws, decision.stack, true);
+      results[decision.stack] = "destroyed";
+    } catch (error) {
+      if (!(error instanceof OpsError)) throw error;
+      if (error.exitCode === ExitCode.locked) {
+        results[decision.stack] = "skipped: locked by another update; next run";
+      } else {
+        failed = true;
+        results[decision.stack] = `failed: ${error.message}`;
+      }
+      deps.warn(`${decision.stack}: ${results[decision.stack]}`);
+    }
+  }
+
+  const leftoverResults: Record<string, string> = {};
+  let leftovers: ReturnType<typeof findLeftovers> = [];
+  let leftoverSearch: string | undefined;
+  const cloud = deps.digitalocean();
+  if (cloud === undefined) {
+    leftoverSearch = "skipped, DIGITALOCEAN_TOKEN is not set";
+  } else {
+    // Resources first, stacks second: a stack is created before its resources, so every resource listed here
+    // whose stack exists finds it in the later stack listing (see findLeftovers).
+    const resources = [...(await cloud.listApps()), ...(await cloud.listDatabases())];
+    const stacks = new Set((await ws.listStacks()).map((s) => shortStackName(s.name)));
+    leftovers = findLeftovers({ resources, stacks, openPrs, now: deps.now(), minAgeMs });
+    for (const leftover of leftovers) {
+      const key = `${leftover.resource.kind}:${leftover.resource.id}`;
+      deps.warn(`leftover: ${leftover.reason}`);
+      if (!options.deleteLeftovers || options.dryRun) continue;
+      try {
+        await cloud.delete(leftover.resource);
+        leftoverResults[key] = "deleted";
+      } catch (error) {
+        if (!(error instanceof OpsError)) throw error;
+        failed = true;
+        leftoverResults[key] = `failed: ${error.message}`;
+      }
+    }
+  }
+  const report = reapReport({ decisions, results, leftovers, leftoverResults, leftoverSearch, dryRun: options.dryRun });
+  if (options.summaryFile !== undefined) await deps.writeFile(options.summaryFile, report);
+  return failed ? ExitCode.failed : ExitCode.ok;
+}
+
+// ---- GitHub comments and issues ------------------------------------------------------------------------------
+
+async function bodyFrom(deps: Deps, options: { body?: string; bodyFile?: string }): Promise<string> {
+  if ((options.body === undefined) === (options.bodyFile === undefined))
+    throw usageError("give exactly one of --body and --body-file");
+  return options.body ?? deps.readFile(options.bodyFile as string);
+}
+
+export async function githubComment(
+  deps: Deps,
+  rawPr: string,
+  options: { topic: string; body?: string; bodyFile?: string },
+): Promise<ExitCodeValue> {
+  const pr = parsePrNumber(rawPr);
+  const body = await bodyFrom(deps, options);
+  deps.print(`comment: ${await deps.github().upsertComment(pr, options.topic, body)}`);
+  return ExitCode.ok;
+}
+
+export async function githubIssue(
+  deps: Deps,
+  options: { topic: string; title: string; body?: string; bodyFile?: string; label: string[]; close: boolean },
+): Promise<ExitCodeValue> {
+  const body = await bodyFrom(deps, options);
+  const url = await deps
+    .github()
+    .upsertIssue(options.topic, { title: options.title, body, labels: options.label, close: options.close });
+  deps.print(url === "" ? "no open issue to close" : `issue: ${url}`);
+  return ExitCode.ok;
+}

@@ -1,0 +1,88 @@
+// The few DigitalOcean API calls the reaper needs to find (and optionally delete) resources a failed teardown left
+// behind. Plain fetch against the public API (https://docs.digitalocean.com/reference/api/); the token needs the
+// custom scopes app:read + database:read to list, and app:delete + database:delete to delete.
+import { ExitCode, OpsError } from "./errors";
+import { type Fetch, globalFetch } from "./http";
+import type { CloudResource } from "./leftovers";
+
+const API = "https://api.digitalocean.com/v2";
+/** The apps list accepts up to 200 per page (pydo `apps.list`, per_page max 200). */
+const PER_PAGE = 200;
+/** Safety stop: 50 pages of 200 is far more apps than one account has; a loop past it is a bug. */
+const MAX_PAGES = 50;
+
+interface Page {
+  readonly links?: { readonly pages?: { readonly next?: string } };
+}
+interface AppsPage extends Page {
+  readonly apps?: readonly { id: string; spec?: { name?: string }; created_at?: string }[];
+}
+interface DatabasesPage extends Page {
+  readonly databases?: readonly { id: string; name: string; created_at?: string }[] | null;
+}
+
+export class DigitalOceanClient {
+  constructor(
+    private readonly token: string,
+    private readonly fetchFn: Fetch = globalFetch,
+  ) {}
+
+  private async request(url: string, method = "GET"): Promise<unknown> {
+    const response = await this.fetchFn(url, {
+      method,
+      headers: { Authorization: `Bearer ${this.token}`, "Content-Type": "application/json" },
+    });
+    if (method === "DELETE" && response.status === 404) return undefined; // already gone: the goal is reached
+    if (!response.ok) {
+      const body = (await response.text()).slice(0, 300);
+      throw new OpsError(
+        `DigitalOcean API ${method} ${url.replace(API, "")} answered ${response.status}: ${body}`,
+        ExitCode.failed,
+      );
+    }
+    return response.status === 204 ? undefined : response.json();
+  }
+
+  /** Every page of a list endpoint, following `links.pages.next`. */
+  private async pages<T extends Page>(first: string): Promise<T[]> {
+    const pages: T[] = [];
+    let url: string | undefined = first;
+    while (url !== undefined) {
+      if (pages.length >= MAX_PAGES)
+        throw new OpsError(`DigitalOcean API: more than ${MAX_PAGES} pages at ${first}`, ExitCode.failed);
+      const page = (await this.request(url)) as T;
+      pages.push(page);
+      url = page.links?.pages?.next;
+    }
+    return pages;
+  }
+
+  async listApps(): Promise<CloudResource[]> {
+    const pages = await this.pages<AppsPage>(`${API}/apps?page=1&per_page=${PER_PAGE}`);
+    return pages.flatMap((page) =>
+      (page.apps ?? []).map((app) => ({
+        kind: "app" as const,
+        id: app.id,
+        name: app.spec?.name ?? "",
+        createdAt: app.created_at,
+      })),
+    );
+  }
+
+  async listDatabases(): Promise<CloudResource[]> {
+    const pages = await this.pages<DatabasesPage>(`${API}/databases?page=1&per_page=${PER_PAGE}`);
+    return pages.flatMap((page) =>
+      (page.databases ?? []).map((db) => ({
+        kind: "database" as const,
+        id: db.id,
+        name: db.name,
+        createdAt: db.created_at,
+      })),
+    );
+  }
+
+  async delete(resource: CloudResource): Promise<void> {
+    const path = resource.kind === "app" ? "apps" : "databases";
+    await this.request(`${API}/${path}/${encodeURIComponent(resource.id)}`, "DELETE");
+  }
+}

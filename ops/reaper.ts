@@ -1,0 +1,77 @@
+// The reaper's decision, as a pure function of what it was shown: the stacks in the backend (name, tags, last
+// update), the PRs that are open, and the time. Destroying is done elsewhere; here is only who and why.
+import { PRODUCTION, prNumberOf } from "./stacks";
+import { formatTtl, readReviewTags } from "./tags";
+
+export interface StackState {
+  /** Short stack name (`pr-42`, `production`). */
+  readonly name: string;
+  /** The stack's tags, or undefined when they could not be read. */
+  readonly tags?: Readonly<Record<string, string>>;
+  /** ISO time of the stack's last update, from `pulumi stack ls`. */
+  readonly lastUpdate?: string;
+  readonly updateInProgress?: boolean;
+}
+
+export interface ReapInput {
+  readonly stacks: readonly StackState[];
+  /** Every open PR of the repository. Must be the complete list: a PR missing here counts as closed. */
+  readonly openPrs: ReadonlySet<number>;
+  readonly now: Date;
+  /** Applied to a PR stack whose tags are missing or broken, counted from its last update. */
+  readonly defaultTtlMs: number;
+}
+
+export type ReapAction = "destroy" | "keep";
+
+export interface ReapDecision {
+  readonly stack: string;
+  readonly pr?: number;
+  readonly action: ReapAction;
+  readonly reason: string;
+}
+
+function expiry(from: Date, ttlMs: number, now: Date): { expired: boolean; at: Date } {
+  const at = new Date(from.getTime() + ttlMs);
+  return { expired: now.getTime() >= at.getTime(), at };
+}
+
+function decideOne(stack: StackState, input: ReapInput): ReapDecision {
+  const pr = prNumberOf(stack.name);
+  // Only `pr-<number>` stacks are ever candidates. Production is named first so that the rule is visible in the
+  // report; every other name (local, a hand-made stack) is kept the same way.
+  if (stack.name === PRODUCTION) return { stack: stack.name, action: "keep", reason: "production is never reaped" };
+  if (pr === undefined) return { stack: stack.name, action: "keep", reason: "not a per-PR stack" };
+  const keep = (reason: string): ReapDecision => ({ stack: stack.name, pr, action: "keep", reason });
+  const destroy = (reason: string): ReapDecision => ({ stack: stack.name, pr, action: "destroy", reason });
+
+  if (stack.updateInProgress === true) return keep("an update is running; the next run decides");
+  if (!input.openPrs.has(pr)) return destroy(`PR #${pr} is closed`);
+
+  const reading =
+    stack.tags === undefined ? { ok: false as const, problem: "tags unreadable" } : readReviewTags(stack.tags);
+  if (reading.ok && reading.tags.pr === pr) {
+    const { expired, at } = expiry(reading.tags.deployedAt, reading.tags.ttlMs, input.now);
+    const ttl = formatTtl(reading.tags.ttlMs);
+    return expired
+      ? destroy(`no deploy for its time to live of ${ttl} (expired ${at.toISOString()})`)
+      : keep(`PR #${pr} is open; expires ${at.toISOString()} (time to live ${ttl})`);
+  }
+  const problem = reading.ok ? `tag says PR #${reading.tags.pr}, name says #${pr}` : reading.problem;
+  const lastUpdate = stack.lastUpdate === undefined ? undefined : new Date(stack.lastUpdate);
+  if (lastUpdate === undefined || Number.isNaN(lastUpdate.getTime())) {
+    return keep(`PR #${pr} is open, but its review tags are unusable (${problem}) and it has no last update: check it`);
+  }
+  const { expired, at } = expiry(lastUpdate, input.defaultTtlMs, input.now);
+  const ttl = formatTtl(input.defaultTtlMs);
+  return expired
+    ? destroy(`review tags unusable (${problem}); no update for the default time to live of ${ttl}`)
+    : keep(`PR #${pr} is open; review tags unusable (${problem}); expires ${at.toISOString()} (default ${ttl})`);
+}
+
+/** One decision per stack: other stacks first (by name), then PR stacks by number. */
+export function decideReap(input: ReapInput): ReapDecision[] {
+  return input.stacks
+    .map((stack) => decideOne(stack, input))
+    .sort((a, b) => (a.pr ?? 0) - (b.pr ?? 0) || a.stack.localeCompare(b.stack));
+}
