@@ -1,0 +1,221 @@
+import { execFileSync } from "node:child_process";
+import { createServer, type Socket } from "node:net";
+import type { FastifyInstance } from "fastify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildApp } from "../../app/src/app";
+import { CONNECTION_TIMEOUT_MS, poolConfig, tlsOptions } from "../../app/src/database";
+import type { Settings } from "../../app/src/settings";
+import { startPostgres, type TestPostgres } from "../support/postgres";
+import { FORM, LogCapture, migratedDatabase, settingsFor, subscriptionRows } from "./helpers";
+
+const subscribe = (app: FastifyInstance, email: string) =>
+  app.inject({
+    method: "POST",
+    url: "/subscriptions",
+    headers: FORM,
+    payload: `name=test&email=${encodeURIComponent(email)}`,
+  });
+
+async function timed<T>(work: () => Promise<T>): Promise<{ result: T; ms: number }> {
+  const started = performance.now();
+  const result = await work();
+  return { result, ms: performance.now() - started };
+}
+
+describe("the database connection", () => {
+  describe("TLS options (libpq's modes)", () => {
+    it.each([
+      ["require_ssl off: clear text", { require_ssl: false }, false],
+      ["require_ssl off ignores a CA", { require_ssl: false, ca_cert: "PEM" }, false],
+      [
+        "require_ssl with a CA: verified against it (like verify-full)",
+        { require_ssl: true, ca_cert: "PEM" },
+        { ca: "PEM", rejectUnauthorized: true },
+      ],
+      ["require_ssl alone: encrypted, unverified (like require)", { require_ssl: true }, { rejectUnauthorized: false }],
+    ])("%s", (_case, db, expected) => {
+      expect(tlsOptions(db)).toEqual(expected);
+    });
+
+    it("maps every database setting onto the pool, with a 2 s connection timeout", () => {
+      const config = poolConfig({
+        host: "db.example",
+        port: 25060,
+        username: "app",
+        password: "pw",
+        database_name: "newsletter",
+        require_ssl: true,
+        ca_cert: "PEM",
+      });
+      expect(config).toMatchObject({
+        host: "db.example",
+        port: 25060,
+        user: "app",
+        password: "pw",
+        database: "newsletter",
+        ssl: { ca: "PEM", rejectUnauthorized: true },
+        connectionTimeoutMillis: 2_000,
+      });
+    });
+  });
+
+  describe("while Postgres is down", () => {
+    let pg: TestPostgres;
+    let settings: Settings;
+    beforeAll(async () => {
+      pg = await startPostgres();
+      settings = await migratedDatabase(pg);
+    });
+    afterAll(async () => {
+      await pg?.destroy();
+    });
+
+    it("answers 503 while Postgres is stopped, then 200 once it is back, without a restart", async () => {
+      const logs = new LogCapture();
+      const app = buildApp(settings, { logStream: logs });
+      try {
+        // A first request leaves an idle connection in the pool; stopping Postgres kills it under the pool.
+        expect((await subscribe(app, "before@example.com")).statusCode).toBe(200);
+        await pg.stop();
+
+        const down = await timed(() => subscribe(app, "during@example.com"));
+        expect(down.result.statusCode).toBe(503);
+        expect(down.result.json()).toEqual({ error: "unavailable", message: "try again later" });
+        expect(down.result.headers["retry-after"]).toBe("2");
+        expect(down.ms).toBeLessThan(CONNECTION_TIMEOUT_MS + 1_000);
+        expect((await app.inject({ method: "GET", url: "/health_check" })).statusCode).toBe(200);
+
+        await pg.start();
+        expect((await subscribe(app, "after@example.com")).statusCode).toBe(200);
+        expect(await subscriptionRows(pg, settings.database.database_name)).toEqual([
+          { email: "after@example.com", name: "test" },
+          { email: "before@example.com", name: "test" },
+        ]);
+        const levels = logs.records().map((r) => r.level);
+        expect(levels).not.toContain(50); // no error-level line: an outage is a warning, not a bug
+      } finally {
+        await app.close();
+      }
+    });
+
+    it("answers 503 after about 2 s, not a hang, when Postgres accepts the connection but never answers", async () => {
+      // A server that accepts TCP connections and then says nothing, like a frozen or firewalled database.
+      const sockets = new Set<Socket>();
+      const blackHole = createServer((socket) => sockets.add(socket));
+      await new Promise<void>((resolve) => blackHole.listen(0, "127.0.0.1", resolve));
+      const address = blackHole.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      const app = buildApp(settingsFor(pg, "anything", { APP_DATABASE__PORT: String(port) }), { logLevel: "silent" });
+      try {
+        const { result, ms } = await timed(() => subscribe(app, "hang@example.com"));
+        expect(result.statusCode).toBe(503);
+        expect(ms).toBeGreaterThanOrEqual(CONNECTION_TIMEOUT_MS - 100);
+        expect(ms).toBeLessThan(CONNECTION_TIMEOUT_MS + 1_500);
+      } finally {
+        await app.close();
+        for (const socket of sockets) socket.destroy();
+        blackHole.close();
+      }
+    });
+
+    it("answers 500, not 503, when the database is up but the table is missing (a bug, not an outage)", async () => {
+      await pg.createDatabase("not_migrated");
+      const app = buildApp(settingsFor(pg, "not_migrated"), { logLevel: "silent" });
+      try {
+        const response = await subscribe(app, "bug@example.com");
+        expect(response.statusCode).toBe(500);
+        expect(response.json()).toEqual({ error: "internal", message: "internal error" });
+      } finally {
+        await app.close();
+      }
+    });
+
+    it("serves a user that holds nothing but INSERT on subscriptions", async () => {
+      const database = settings.database.database_name;
+      const admin = await pg.client(database);
+      try {
+        await admin.query("CREATE ROLE writer LOGIN PASSWORD 'writer-password'");
+        await admin.query(`GRANT CONNECT ON DATABASE ${database} TO writer`);
+        await admin.query("GRANT INSERT ON subscriptions TO writer");
+      } finally {
+        await admin.end();
+      }
+      const writer = settingsFor(pg, database, {
+        APP_DATABASE__USERNAME: "writer",
+        APP_DATABASE__PASSWORD: "writer-password",
+      });
+      const app = buildApp(writer, { logLevel: "silent" });
+      try {
+        expect((await subscribe(app, "least@example.com")).statusCode).toBe(200);
+        expect((await subscribe(app, "least@example.com")).statusCode).toBe(200);
+      } finally {
+        await app.close();
+      }
+      expect(await subscriptionRows(pg, database)).toContainEqual({ email: "least@example.com", name: "test" });
+    });
+  });
+
+  describe("over TLS", () => {
+    let pg: TestPostgres;
+    let settings: Settings;
+    beforeAll(async () => {
+      pg = await startPostgres({ tls: true });
+      settings = await migratedDatabase(pg);
+    });
+    afterAll(async () => {
+      await pg?.destroy();
+    });
+
+    const withTls = (env: Record<string, string>) =>
+      settingsFor(pg, settings.database.database_name, { APP_DATABASE__REQUIRE_SSL: "true", ...env });
+
+    /** Whether the app's connections (application_name "newsletter") are encrypted, as Postgres sees them. */
+    async function appConnectionsEncrypted(): Promise<boolean[]> {
+      const client = await pg.client("postgres");
+      try {
+        const { rows } = await client.query<{ ssl: boolean }>(
+          "SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'newsletter'",
+        );
+        return rows.map((r) => r.ssl);
+      } finally {
+        await client.end();
+      }
+    }
+
+    it("verifies the server against ca_cert and connects encrypted", async () => {
+      const app = buildApp(withTls({ APP_DATABASE__CA_CERT: pg.caCert ?? "" }), { logLevel: "silent" });
+      try {
+        expect((await subscribe(app, "verified@example.com")).statusCode).toBe(200);
+        expect(await appConnectionsEncrypted()).toEqual([true]);
+      } finally {
+        await app.close();
+      }
+    });
+
+    it("refuses a server whose certificate another CA signed (503, nothing stored)", async () => {
+      const otherCa = execFileSync(
+        "openssl",
+        "req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=someone-else -keyout /dev/null".split(" "),
+        { stdio: ["ignore", "pipe", "ignore"] },
+      ).toString();
+      const app = buildApp(withTls({ APP_DATABASE__CA_CERT: otherCa }), { logLevel: "silent" });
+      try {
+        expect((await subscribe(app, "mitm@example.com")).statusCode).toBe(503);
+      } finally {
+        await app.close();
+      }
+      const emails = (await subscriptionRows(pg, settings.database.database_name)).map((r) => r.email);
+      expect(emails).not.toContain("mitm@example.com");
+    });
+
+    it("encrypts without verifying when require_ssl has no CA (libpq's require)", async () => {
+      const app = buildApp(withTls({}), { logLevel: "silent" });
+      try {
+        expect((await subscribe(app, "unverified@example.com")).statusCode).toBe(200);
+        expect(await appConnectionsEncrypted()).toEqual([true]);
+      } finally {
+        await app.close();
+      }
+    });
+  });
+});
