@@ -52,12 +52,25 @@ export function databaseEnv<T>(
 }
 
 /**
- * The environment of the service and of the migration job. They differ only in which database credentials they
- * carry (`input.service` vs `input.migrate`): the privilege split is decided by the caller and visible here.
+ * Set on the migration job only, when it connects as another role than the service: the service's role, to which
+ * the job grants the row privileges the service needs on what the migrations create. On PostgreSQL 15 and later a
+ * role created through a provider's API (DigitalOcean's database users) can't CREATE in schema `public`, so the
+ * service can't create its own tables, and tables the privileged job creates belong to the job's role.
+ */
+export const SERVICE_USERNAME_VARIABLE = "APP_DATABASE__SERVICE_USERNAME";
+
+/**
+ * The environment of the service and of the migration job. They differ in which database credentials they carry
+ * (`input.service` vs `input.migrate`): the privilege split is decided by the caller and visible here. When the
+ * two roles differ, the job also learns the service's role name (never its password), to grant it access.
  */
 export function envContract<T>(input: EnvContractInput<T>): EnvContract<T> {
+  const migrate = databaseEnv(input.environment, input.migrate);
+  if (input.service.username !== input.migrate.username) {
+    migrate.push({ name: SERVICE_USERNAME_VARIABLE, value: input.service.username, secret: false });
+  }
   return {
     service: databaseEnv(input.environment, input.service),
-    migrate: databaseEnv(input.environment, input.migrate),
+    migrate,
   };
 }

@@ -1,0 +1,258 @@
+// The App Platform spec, built by one pure function from plain values: no Pulumi resources, no Outputs. The
+// program feeds it the pushed image's digest and the database's names; tests/infra/spec-conformance.test.ts runs the
+// result for real (Docker + Postgres) the way App Platform would.
+//
+// Two database traps shape the `databases` and `envs` below.
+//
+// 1. Privilege. On PostgreSQL 15 and later, PUBLIC no longer has CREATE on schema `public` (PostgreSQL 15 release
+//    notes, "Remove PUBLIC creation permission on the public schema"; Percona's troubleshooting guide, "Starting with
+//    PostgreSQL 15, non-database owners cannot access the public schema"). A user created through DigitalOcean's API
+//    is such a non-owner: DigitalOcean recommends dedicated users over `doadmin` but "you currently can't set a user's
+//    privileges in the control panel" (docs.digitalocean.com/products/databases/postgresql/how-to/
+//    modify-user-privileges). So the PRE_DEPLOY job, which creates tables, connects as the cluster's admin user, and
+//    the service connects as the dedicated app user with row privileges only, granted by the job
+//    (infra/env.ts, SERVICE_USERNAME_VARIABLE). App Platform binds one user per database component (`db_user`:
+//    "The name of the MySQL or PostgreSQL user to configure", github.com/digitalocean/openapi
+//    specification/resources/apps/models/app_database_spec.yml), so the spec attaches the same cluster twice: `db`
+//    as the app user, `db-admin` as `doadmin` (attaching with `db_user: doadmin` is common practice in published app
+//    specs). A dev database has a single user that owns its database, so both roles share it.
+//
+// 2. Trusted sources. A rule that names the app (`type: app`) needs the app's id, which exists only once the app's
+//    first deployment is done, while the PRE_DEPLOY job of that deployment already connects
+//    (terraform-provider-digitalocean issue #841, "App deployment prevents database firewall setup", open). The
+//    program therefore creates the firewall after the app (infra/trusted-sources.ts): on the very first deploy the
+//    cluster still accepts TLS connections that present a password, and from then on only the app.
+//
+// Environment values are App Platform bindable variables (`${db.HOSTNAME}`, ...): App Platform substitutes them when
+// the container starts, so no password passes through the spec or Pulumi's state. They are written with string
+// concatenation, never a JavaScript template literal, which would substitute `${db...}` itself.
+import type { DigitalOceanStackConfig } from "./config";
+import { type DatabaseConnection, type EnvVar, envContract } from "./env";
+import { HEALTH_CHECK_PATH, MIGRATE_COMMAND, SERVICE_PORT } from "./image";
+
+/** Component names inside the app (App Platform: `^[a-z][a-z0-9-]{0,30}[a-z0-9]$`). */
+export const COMPONENTS = Object.freeze({
+  service: "web",
+  migrateJob: "migrate",
+  /** The database as the service's least-privileged user (and, for a dev database, the only user). */
+  database: "db",
+  /** The same cluster as its admin user, for the migration job only. */
+  adminDatabase: "db-admin",
+});
+
+/** The job runs for seconds per deploy; the smallest size is enough and costs least. */
+export const JOB_INSTANCE_SIZE = "apps-s-1vcpu-0.5gb";
+
+/** `${component.VARIABLE}`: an App Platform bindable variable, resolved by App Platform at run time. */
+export function bindable(component: string, variable: string): string {
+  // biome-ignore lint/style/useTemplate: the suggested template literal would substitute `${...}` itself.
+  return "$" + "{" + component + "." + variable + "}";
+}
+
+const BINDABLE = /^\$\{[a-z][a-z0-9-]*(\.[A-Za-z_][A-Za-z0-9_-]*)+\}$/;
+
+/** Whether a value is exactly one bindable-variable reference. */
+export function isBindable(value: string): boolean {
+  return BINDABLE.test(value);
+}
+
+/** How a role reaches the database through a database component's bindable variables. */
+export function boundConnection(component: string): DatabaseConnection<string> {
+  return {
+    host: bindable(component, "HOSTNAME"),
+    port: bindable(component, "PORT"),
+    username: bindable(component, "USERNAME"),
+    password: bindable(component, "PASSWORD"),
+    databaseName: bindable(component, "DATABASE"),
+    caCert: bindable(component, "CA_CERT"),
+  };
+}
+
+export interface AppSpecEnv {
+  readonly key: string;
+  readonly value: string;
+  readonly scope: "RUN_TIME";
+  readonly type: "GENERAL";
+}
+
+/**
+ * The env contract's variables as App Platform envs. All are GENERAL: the spec holds only references and constants,
+ * no secret. A SECRET-typed env would be stored encrypted and read back as `EV[1:...]`, which never equals the value
+ * the program sends, so every `pulumi up` would show a diff and redeploy (terraform-provider-digitalocean #514,
+ * #782, #869, #1603; pulumi-digitalocean #624). A secret that is not a bindable reference would have to be stored in
+ * the spec (and in Pulumi's state): refused here.
+ */
+export function toAppPlatformEnvs(vars: readonly EnvVar<string>[]): AppSpecEnv[] {
+  return vars.map((v) => {
+    if (v.secret && !isBindable(v.value)) {
+      throw new Error(
+        `${v.name} is secret but its value is not a bindable variable: it would be written into the app spec`,
+      );
+    }
+    return { key: v.name, value: v.value, scope: "RUN_TIME", type: "GENERAL" };
+  });
+}
+
+export type SpecDatabase =
+  | { readonly kind: "dev" }
+  | {
+      readonly kind: "cluster";
+      readonly clusterName: string;
+      readonly databaseName: string;
+      /** The dedicated, least-privileged user the service connects as. */
+      readonly serviceUser: string;
+      /** The cluster's admin user (`doadmin`), for the migration job. */
+      readonly adminUser: string;
+      readonly version: string;
+    };
+
+export interface AppSpecInput {
+  readonly name: string;
+  readonly region: DigitalOceanStackConfig["region"];
+  /** The pushed image: repository in the account's DOCR registry, and its manifest digest (`sha256:...`). */
+  readonly image: { readonly repository: string; readonly digest: string };
+  readonly instanceSize: string;
+  readonly instanceCount: number;
+  readonly database: SpecDatabase;
+  readonly domain: DigitalOceanStackConfig["domain"];
+}
+
+interface ImageSource {
+  readonly registryType: "DOCR";
+  readonly repository: string;
+  readonly digest: string;
+}
+
+/** The spec in the shape `digitalocean.App` takes (`spec`), with plain values only. */
+export interface AppPlatformSpec {
+  readonly name: string;
+  readonly region: string;
+  readonly services: {
+    readonly name: string;
+    readonly image: ImageSource;
+    readonly httpPort: number;
+    readonly instanceSizeSlug: string;
+    readonly instanceCount: number;
+    readonly healthCheck: { readonly httpPath: string };
+    readonly envs: AppSpecEnv[];
+  }[];
+  readonly jobs: {
+    readonly name: string;
+    readonly kind: "PRE_DEPLOY";
+    readonly image: ImageSource;
+    readonly runCommand: string;
+    readonly instanceSizeSlug: string;
+    readonly instanceCount: number;
+    readonly envs: AppSpecEnv[];
+  }[];
+  readonly databases: {
+    readonly name: string;
+    readonly engine: "PG";
+    readonly production: boolean;
+    readonly clusterName?: string;
+    readonly dbName?: string;
+    readonly dbUser?: string;
+    readonly version?: string;
+  }[];
+  readonly ingress: {
+    readonly rules: {
+      readonly component: { readonly name: string };
+      readonly match: { readonly path: { readonly prefix: string } };
+    }[];
+  };
+  readonly alerts: { readonly rule: "DEPLOYMENT_FAILED" | "DOMAIN_FAILED" }[];
+  readonly domainNames?: { readonly name: string; readonly type: "PRIMARY"; readonly zone?: string }[];
+}
+
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+/** The App Platform spec for one stack. Pure and deterministic: the same input gives the same spec, so no diff. */
+export function buildAppSpec(input: AppSpecInput): AppPlatformSpec {
+  if (!DIGEST.test(input.image.digest)) {
+    throw new Error(`buildAppSpec: image digest must look like sha256:<64 hex>, got "${input.image.digest}"`);
+  }
+  const image: ImageSource = { registryType: "DOCR", repository: input.image.repository, digest: input.image.digest };
+  const cluster = input.database.kind === "cluster" ? input.database : undefined;
+
+  const env = envContract<string>({
+    environment: "production",
+    service: boundConnection(COMPONENTS.database),
+    // The privilege split: with a cluster, the job binds the admin user's component; a dev database has one user.
+    migrate: boundConnection(cluster ? COMPONENTS.adminDatabase : COMPONENTS.database),
+  });
+
+  const databases: AppPlatformSpec["databases"] = cluster
+    ? [
+        {
+          name: COMPONENTS.database,
+          engine: "PG",
+          production: true,
+          clusterName: cluster.clusterName,
+          dbName: cluster.databaseName,
+          dbUser: cluster.serviceUser,
+          version: cluster.version,
+        },
+        {
+          name: COMPONENTS.adminDatabase,
+          engine: "PG",
+          production: true,
+          clusterName: cluster.clusterName,
+          dbName: cluster.databaseName,
+          dbUser: cluster.adminUser,
+          version: cluster.version,
+        },
+      ]
+    : // A dev database: no version pinned, App Platform picks its current default for dev databases.
+      [{ name: COMPONENTS.database, engine: "PG", production: false }];
+
+  return {
+    name: input.name,
+    region: input.region,
+    services: [
+      {
+        name: COMPONENTS.service,
+        image,
+        httpPort: SERVICE_PORT,
+        instanceSizeSlug: input.instanceSize,
+        instanceCount: input.instanceCount,
+        healthCheck: { httpPath: HEALTH_CHECK_PATH },
+        envs: toAppPlatformEnvs(env.service),
+      },
+    ],
+    // PRE_DEPLOY: runs to completion before the new version takes traffic; if it fails, the deploy stops there.
+    jobs: [
+      {
+        name: COMPONENTS.migrateJob,
+        kind: "PRE_DEPLOY",
+        image,
+        runCommand: MIGRATE_COMMAND,
+        instanceSizeSlug: JOB_INSTANCE_SIZE,
+        instanceCount: 1,
+        envs: toAppPlatformEnvs(env.migrate),
+      },
+    ],
+    databases,
+    // `ingress` rules replace the deprecated per-component `routes`.
+    ingress: { rules: [{ component: { name: COMPONENTS.service }, match: { path: { prefix: "/" } } }] },
+    alerts: [{ rule: "DEPLOYMENT_FAILED" }, { rule: "DOMAIN_FAILED" }],
+    ...(input.domain
+      ? {
+          domainNames: [
+            {
+              name: input.domain.name,
+              type: "PRIMARY" as const,
+              ...(input.domain.zone ? { zone: input.domain.zone } : {}),
+            },
+          ],
+        }
+      : {}),
+  };
+}
+
+/** `registry.digitalocean.com/reg/repo@sha256:...` (docker.Image's `repoDigest`) → `sha256:...`. */
+export function digestOf(repoDigest: string): string {
+  const at = repoDigest.lastIndexOf("@");
+  const digest = at === -1 ? "" : repoDigest.slice(at + 1);
+  if (!DIGEST.test(digest)) throw new Error(`Not a repository digest: "${repoDigest}"`);
+  return digest;
+}

@@ -1,0 +1,41 @@
+// The App Platform app: one digitalocean.App whose spec comes from the pure buildAppSpec (infra/app-spec.ts).
+// The spec waits for the pushed image's digest and for the database's names, so the app is created after both.
+import * as digitalocean from "@pulumi/digitalocean";
+import * as pulumi from "@pulumi/pulumi";
+import { type AppSpecInput, buildAppSpec, type SpecDatabase } from "./app-spec";
+
+/**
+ * How long `pulumi up` waits for a deployment. The provider waits for the deployment to go live, and a first deploy
+ * (pull the image, run the PRE_DEPLOY job, pass the health checks, and for a dev database provision it) can outlast
+ * the provider's default of 30 minutes (@pulumi/digitalocean AppSpecDatabase docs: "The default timeout is 30
+ * minutes").
+ */
+export const DEPLOY_TIMEOUT = "60m";
+
+export interface AppPlatformAppArgs extends Omit<AppSpecInput, "image" | "database"> {
+  readonly image: { readonly repository: string; readonly digest: pulumi.Input<string> };
+  readonly database: pulumi.Input<SpecDatabase>;
+}
+
+export class AppPlatformApp extends pulumi.ComponentResource {
+  readonly id: pulumi.Output<string>;
+  /** The app's live URL (its custom domain once that is active, else the ondigitalocean.app one). */
+  readonly liveUrl: pulumi.Output<string>;
+
+  constructor(name: string, args: AppPlatformAppArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("newsletter:infra:AppPlatformApp", name, {}, opts);
+    const spec = pulumi
+      .all([args.image.digest, args.database])
+      .apply(([digest, database]) =>
+        buildAppSpec({ ...args, image: { repository: args.image.repository, digest }, database }),
+      );
+    const app = new digitalocean.App(
+      `${name}-app`,
+      { spec },
+      { parent: this, customTimeouts: { create: DEPLOY_TIMEOUT, update: DEPLOY_TIMEOUT } },
+    );
+    this.id = app.id;
+    this.liveUrl = app.liveUrl;
+    this.registerOutputs({ id: this.id, liveUrl: this.liveUrl });
+  }
+}

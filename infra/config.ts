@@ -1,0 +1,350 @@
+// The stack configuration: every `newsletter:*` key, typed and validated in one place, read once, frozen.
+// Pulumi.yaml documents each key with a description and a default (tests/infra/pulumi-files.test.ts keeps the two
+// in step); Pulumi.<stack>.yaml holds only what differs. The stack named `local` targets the local Docker engine;
+// every other stack (production, pr-<number>) targets DigitalOcean. The result is a union discriminated by `target`,
+// so the DigitalOcean keys are only read, validated and required where DigitalOcean is the target.
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { APP_INSTANCE_PRICES, DATABASE_NODE_PRICES, REGISTRY_TIER_PRICES } from "./prices";
+
+export const PROJECT = "newsletter";
+/** The one stack that deploys to the local Docker engine instead of DigitalOcean (issue 6). */
+export const LOCAL_STACK = "local";
+
+/**
+ * App Platform region slugs: the `region` enum of the app spec in DigitalOcean's OpenAPI description
+ * (github.com/digitalocean/openapi, specification/resources/apps/models/app_spec.yml).
+ */
+export const APP_REGIONS = ["ams", "blr", "fra", "lon", "nyc", "sfo", "sgp", "syd", "tor"] as const;
+export type AppRegion = (typeof APP_REGIONS)[number];
+
+/**
+ * Managed PostgreSQL datacenter slugs with shared-CPU plans, from "PostgreSQL Availability"
+ * (docs.digitalocean.com/products/databases/postgresql/details/availability, generated 26 Mar 2026), limited to
+ * the metros App Platform also serves so that the app and its database can share one.
+ */
+export const DATABASE_REGIONS = [
+  "ams3",
+  "blr1",
+  "fra1",
+  "lon1",
+  "nyc1",
+  "nyc2",
+  "nyc3",
+  "sfo2",
+  "sfo3",
+  "sgp1",
+  "syd1",
+  "tor1",
+] as const;
+export type DatabaseRegion = (typeof DATABASE_REGIONS)[number];
+
+/** PostgreSQL major versions offered here. All are 15+, where the privilege split below matters (see app-spec.ts). */
+export const DATABASE_VERSIONS = ["15", "16", "17"] as const;
+
+export const INSTANCE_SIZES = Object.keys(APP_INSTANCE_PRICES) as readonly string[];
+export const DATABASE_SIZES = Object.keys(DATABASE_NODE_PRICES) as readonly string[];
+export const REGISTRY_TIERS = Object.keys(REGISTRY_TIER_PRICES) as readonly string[];
+
+/**
+ * "The smallest plan of single node clusters" can't take standby nodes ("Managed Databases",
+ * docs.digitalocean.com/products/databases, Cluster Configuration).
+ */
+const SMALLEST_DATABASE_SIZE = "db-s-1vcpu-1gb";
+
+interface CommonConfig {
+  readonly project: string;
+  readonly stack: string;
+  /** The version the image reports (the git SHA); undefined means "the checkout's current commit". */
+  readonly appVersion: string | undefined;
+}
+
+export interface DevDatabaseConfig {
+  /** An App Platform dev database: lives and dies with the app. */
+  readonly kind: "dev";
+}
+
+export interface ClusterDatabaseConfig {
+  /** A managed PostgreSQL cluster with a database and a dedicated app user. */
+  readonly kind: "cluster";
+  readonly region: DatabaseRegion;
+  readonly version: (typeof DATABASE_VERSIONS)[number];
+  readonly size: string;
+  readonly nodeCount: number;
+  /** Pulumi's `protect`: refuse to delete the cluster and its database. */
+  readonly protect: boolean;
+}
+
+export interface DigitalOceanStackConfig extends CommonConfig {
+  readonly target: "digitalocean";
+  readonly registry: {
+    /** The account's DigitalOcean Container Registry (one per account, name global). */
+    readonly name: string;
+    /** Create it (kept when the stack is destroyed) instead of referencing an existing one. */
+    readonly create: boolean;
+    /** Subscription tier, used when `create` is set and for the cost estimate. */
+    readonly tier: string;
+  };
+  /** Repository inside the registry; every stack pushes here, tagged by stack and version. */
+  readonly imageRepository: string;
+  readonly region: AppRegion;
+  readonly instanceSize: string;
+  readonly instanceCount: number;
+  readonly database: DevDatabaseConfig | ClusterDatabaseConfig;
+  readonly domain: { readonly name: string; readonly zone: string | undefined } | undefined;
+}
+
+export interface LocalStackConfig extends CommonConfig {
+  readonly target: "local";
+  readonly postgresImage: string;
+  readonly networkMode: "bridge" | "host";
+  readonly keepDataOnDestroy: boolean;
+  readonly port: number;
+  /** Host network mode only: the loopback port Postgres listens on. */
+  readonly postgresPort: number;
+  /** The local Postgres password (a stack secret); required for the local stack. */
+  readonly postgresPassword: string;
+}
+
+export type StackConfig = DigitalOceanStackConfig | LocalStackConfig;
+
+/** A configuration mistake: the message names the stack, each key, the value and what is accepted. */
+export class StackConfigError extends Error {
+  override name = "StackConfigError";
+}
+
+// ---- Keys --------------------------------------------------------------------------------------------------------
+// Every value arrives as the string the Pulumi CLI passes to the program (YAML numbers and booleans included).
+
+const list = (values: readonly string[]) => values.join(", ");
+const oneOf = (values: readonly string[]) => z.string().refine((v) => values.includes(v), `one of ${list(values)}`);
+const bool = z.string().refine((v) => v === "true" || v === "false", "true or false");
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .refine((v) => /^-?\d+$/.test(v) && Number(v) >= min && Number(v) <= max, `an integer from ${min} to ${max}`);
+/** Lower-case letters, digits and inner hyphens, starting with a letter (registry names, domains' labels, slugs). */
+const slug = (max: number) =>
+  z
+    .string()
+    .refine(
+      (v) => v.length <= max && /^[a-z]([a-z0-9-]*[a-z0-9])?$/.test(v),
+      `at most ${max} lower-case letters, digits and hyphens, starting with a letter and not ending with a hyphen`,
+    );
+const anyString = z.string();
+
+/**
+ * One entry per key: its default (the same value Pulumi.yaml documents) and what it accepts. A key applies to the
+ * DigitalOcean stacks, to the local stack, or to both.
+ */
+export const CONFIG_KEYS = {
+  appVersion: { default: "", applies: "both", accepts: anyString },
+  // DigitalOcean stacks
+  registryName: {
+    default: "newsletter",
+    applies: "digitalocean",
+    // "Container Registry Limits" (docs.digitalocean.com/products/container-registry/details/limits): unique,
+    // at most 63 characters, lower-case letters, numbers and hyphens, starting with a letter.
+    accepts: slug(63),
+  },
+  createRegistry: { default: "false", applies: "digitalocean", accepts: bool },
+  registryTier: { default: "basic", applies: "digitalocean", accepts: oneOf(REGISTRY_TIERS) },
+  imageRepository: { default: "newsletter", applies: "digitalocean", accepts: slug(63) },
+  region: { default: "fra", applies: "digitalocean", accepts: oneOf(APP_REGIONS) },
+  instanceSize: { default: "apps-s-1vcpu-0.5gb", applies: "digitalocean", accepts: oneOf(INSTANCE_SIZES) },
+  instanceCount: { default: "1", applies: "digitalocean", accepts: int(1, 10) },
+  database: { default: "dev", applies: "digitalocean", accepts: oneOf(["dev", "cluster"]) },
+  databaseRegion: { default: "fra1", applies: "digitalocean", accepts: oneOf(DATABASE_REGIONS) },
+  databaseVersion: { default: "17", applies: "digitalocean", accepts: oneOf(DATABASE_VERSIONS) },
+  databaseSize: { default: SMALLEST_DATABASE_SIZE, applies: "digitalocean", accepts: oneOf(DATABASE_SIZES) },
+  databaseNodeCount: { default: "1", applies: "digitalocean", accepts: int(1, 3) },
+  protectDatabase: { default: "false", applies: "digitalocean", accepts: bool },
+  domain: {
+    default: "",
+    applies: "digitalocean",
+    accepts: z
+      .string()
+      .refine(
+        (v) => v === "" || /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(v),
+        'a lower-case host name such as "newsletter.example.com", or "" for none',
+      ),
+  },
+  domainZone: { default: "", applies: "digitalocean", accepts: anyString },
+  // The local stack (issue 6)
+  localPostgresImage: {
+    default: "postgres:17",
+    applies: "local",
+    accepts: z.string().refine((v) => /^\S+$/.test(v), "an image reference such as postgres:17"),
+  },
+  localNetworkMode: { default: "bridge", applies: "local", accepts: oneOf(["bridge", "host"]) },
+  localKeepDataOnDestroy: { default: "true", applies: "local", accepts: bool },
+  localPort: { default: "8000", applies: "local", accepts: int(1, 65_535) },
+  localPostgresPort: { default: "5432", applies: "local", accepts: int(1, 65_535) },
+  // A secret (`pulumi config set --secret`): Postgres keeps the password it was initialised with in its volume.
+  localPostgresPassword: { default: "", applies: "local", accepts: anyString },
+} as const satisfies Record<
+  string,
+  { default: string; applies: "digitalocean" | "local" | "both"; accepts: z.ZodType<string> }
+>;
+
+export type ConfigKey = keyof typeof CONFIG_KEYS;
+const KEY_NAMES = Object.keys(CONFIG_KEYS) as ConfigKey[];
+
+export interface ParseStackConfigInput {
+  readonly project: string;
+  readonly stack: string;
+  /** The stack's `<project>:<key>` values without the namespace, as strings (what `pulumi.Config#get` returns). */
+  readonly values: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * Raw values → a typed, frozen stack configuration. Pure: it reads nothing but its input. Throws StackConfigError
+ * listing every problem, before any resource exists.
+ */
+export function parseStackConfig({ project, stack, values }: ParseStackConfigInput): StackConfig {
+  const target = stack === LOCAL_STACK ? "local" : "digitalocean";
+  const where = `stack "${stack}" (Pulumi.${stack}.yaml, or the defaults in Pulumi.yaml)`;
+  const problems: string[] = [];
+
+  for (const key of Object.keys(values)) {
+    if (!(key in CONFIG_KEYS)) {
+      problems.push(`${project}:${key}: unknown key; the keys are ${list(KEY_NAMES)}`);
+    }
+  }
+
+  const read = (key: ConfigKey): string => {
+    const spec = CONFIG_KEYS[key];
+    const raw = values[key] ?? spec.default;
+    const result = spec.accepts.safeParse(raw);
+    if (!result.success) {
+      const expected = result.error.issues.map((issue) => issue.message).join("; ");
+      problems.push(
+        `${project}:${key}: ${JSON.stringify(raw)} is not accepted; ${swappedRegionHint(project, key, raw) ?? `expected ${expected}`}`,
+      );
+    }
+    return raw;
+  };
+
+  const appVersion = read("appVersion").trim();
+  const common = { project, stack, appVersion: appVersion === "" ? undefined : appVersion };
+  let config: StackConfig;
+  if (target === "local") {
+    config = {
+      ...common,
+      target,
+      postgresImage: read("localPostgresImage"),
+      networkMode: read("localNetworkMode") as LocalStackConfig["networkMode"],
+      keepDataOnDestroy: read("localKeepDataOnDestroy") === "true",
+      port: Number(read("localPort")),
+      postgresPort: Number(read("localPostgresPort")),
+      postgresPassword: read("localPostgresPassword"),
+    };
+    if (config.postgresPassword === "") {
+      problems.push(
+        `${project}:localPostgresPassword is empty; \`npm run up:local\` stores a generated one, or run ` +
+          `\`pulumi config set --secret localPostgresPassword <password> --stack ${stack}\``,
+      );
+    }
+  } else {
+    const region = read("region") as AppRegion;
+    const databaseRegion = read("databaseRegion") as DatabaseRegion;
+    const kind = read("database");
+    const size = read("databaseSize");
+    const nodeCount = Number(read("databaseNodeCount"));
+    const protect = read("protectDatabase") === "true";
+    if (kind === "cluster") checkSameMetro(project, region, databaseRegion, problems);
+    if (kind === "cluster" && nodeCount > 1 && size === SMALLEST_DATABASE_SIZE) {
+      problems.push(
+        `${project}:databaseNodeCount: ${nodeCount} needs standby nodes, which ${SMALLEST_DATABASE_SIZE} can't have; ` +
+          `use 1, or a larger ${project}:databaseSize (${list(DATABASE_SIZES.filter((s) => s !== SMALLEST_DATABASE_SIZE))})`,
+      );
+    }
+    if (kind === "dev" && protect) {
+      problems.push(
+        `${project}:protectDatabase: true needs ${project}:database "cluster"; a dev database lives and dies with ` +
+          "the app and can't be protected on its own",
+      );
+    }
+    const domain = read("domain");
+    const zone = read("domainZone");
+    config = {
+      ...common,
+      target,
+      registry: { name: read("registryName"), create: read("createRegistry") === "true", tier: read("registryTier") },
+      imageRepository: read("imageRepository"),
+      region,
+      instanceSize: read("instanceSize"),
+      instanceCount: Number(read("instanceCount")),
+      database:
+        kind === "cluster"
+          ? {
+              kind: "cluster",
+              region: databaseRegion,
+              version: read("databaseVersion") as ClusterDatabaseConfig["version"],
+              size,
+              nodeCount,
+              protect,
+            }
+          : { kind: "dev" },
+      domain: domain === "" ? undefined : { name: domain, zone: zone === "" ? undefined : zone },
+    };
+  }
+
+  if (problems.length > 0) {
+    throw new StackConfigError(
+      `Invalid configuration for ${where}:\n${problems.map((p) => `  - ${p}`).join("\n")}\n` +
+        `Fix it with \`pulumi config set <key> <value> --stack ${stack}\`.`,
+    );
+  }
+  return deepFreeze(config);
+}
+
+/** App regions look like `fra`, database regions like `fra1`: when one is given for the other, say so. */
+function swappedRegionHint(project: string, key: ConfigKey, raw: string): string | undefined {
+  if (key === "region" && (DATABASE_REGIONS as readonly string[]).includes(raw)) {
+    return (
+      `it is a database region. App Platform regions are ${list(APP_REGIONS)} (here "${raw.slice(0, 3)}"); ` +
+      `database regions go in ${project}:databaseRegion`
+    );
+  }
+  if (key === "databaseRegion" && (APP_REGIONS as readonly string[]).includes(raw)) {
+    const example = DATABASE_REGIONS.find((r) => r.startsWith(raw)) ?? "fra1";
+    return `it is an App Platform region. Database regions are ${list(DATABASE_REGIONS)} (here "${example}")`;
+  }
+  return undefined;
+}
+
+/** A cluster in another metro than the app would put a cross-datacenter hop on every query. */
+function checkSameMetro(project: string, region: string, databaseRegion: string, problems: string[]): void {
+  const appOk = (APP_REGIONS as readonly string[]).includes(region);
+  const dbOk = (DATABASE_REGIONS as readonly string[]).includes(databaseRegion);
+  if (appOk && dbOk && !databaseRegion.startsWith(region)) {
+    problems.push(
+      `${project}:databaseRegion: "${databaseRegion}" is not in the app's region "${region}" (${project}:region); ` +
+        `use one of ${list(DATABASE_REGIONS.filter((r) => r.startsWith(region)))}, or move the app`,
+    );
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * Read this stack's configuration once from the Pulumi runtime (the CLI, or the mocks in tests) and validate it.
+ * Only the project's own namespace is read; provider settings such as `digitalocean:token` stay with the provider.
+ */
+export function loadStackConfig(): StackConfig {
+  const project = pulumi.getProject();
+  const stack = pulumi.getStack();
+  const prefix = `${project}:`;
+  const values: Record<string, string> = {};
+  for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
+    if (key.startsWith(prefix)) values[key.slice(prefix.length)] = value;
+  }
+  return parseStackConfig({ project, stack, values });
+}

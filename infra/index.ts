@@ -1,0 +1,126 @@
+// The Pulumi program (Pulumi.yaml `main`): wiring only. It reads the stack's validated config once, creates one
+// component per concern, and exports a few outputs. The stack named `local` deploys to the local Docker engine
+// (infra/local.ts); every other stack (production, pr-<number>) deploys to DigitalOcean App Platform.
+import * as pulumi from "@pulumi/pulumi";
+import { AppPlatformApp } from "./app";
+import type { SpecDatabase } from "./app-spec";
+import { type DigitalOceanStackConfig, type LocalStackConfig, loadStackConfig } from "./config";
+import { ContainerImage, imageTag } from "./container-image";
+import { estimateMonthlyCost } from "./cost";
+import { Database } from "./database";
+import { imageBuildSettings } from "./image";
+import { LocalDeployment } from "./local";
+import { physicalName } from "./naming";
+import { Registry } from "./registry";
+import { DatabaseTrustedSources } from "./trusted-sources";
+import { currentCommit } from "./version";
+
+/** DigitalOcean's limits: app names 2–32 characters (app spec `name`), database cluster names up to 63. */
+const APP_NAME_MAX_LENGTH = 32;
+const CLUSTER_NAME_MAX_LENGTH = 63;
+
+interface StackOutputs {
+  readonly url: pulumi.Input<string>;
+  readonly appId?: pulumi.Input<string>;
+  readonly imageDigest?: pulumi.Input<string>;
+  readonly databaseClusterName?: pulumi.Input<string>;
+  readonly estimatedMonthlyCostUsd?: number;
+  readonly containers?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+}
+
+function deployToDigitalOcean(config: DigitalOceanStackConfig): StackOutputs {
+  const { project, stack } = config;
+  const appVersion = config.appVersion ?? currentCommit();
+
+  const registry = new Registry("registry", config.registry);
+  const image = new ContainerImage("image", {
+    registryName: registry.name,
+    serverUrl: registry.serverUrl,
+    repository: config.imageRepository,
+    tag: imageTag(stack, appVersion),
+    build: imageBuildSettings({ appVersion }),
+  });
+
+  const database =
+    config.database.kind === "cluster"
+      ? new Database("database", {
+          clusterName: physicalName({ project, stack, suffix: "db", maxLength: CLUSTER_NAME_MAX_LENGTH }),
+          databaseName: project,
+          appUser: `${project}_app`,
+          settings: config.database,
+        })
+      : undefined;
+  const specDatabase: pulumi.Input<SpecDatabase> = database
+    ? pulumi
+        .all([database.clusterName, database.databaseName, database.appUser, database.adminUser])
+        .apply(([clusterName, databaseName, serviceUser, adminUser]) => ({
+          kind: "cluster" as const,
+          clusterName,
+          databaseName,
+          serviceUser,
+          adminUser,
+          version: config.database.kind === "cluster" ? config.database.version : "",
+        }))
+    : { kind: "dev" };
+
+  const app = new AppPlatformApp("app", {
+    name: physicalName({ project, stack, maxLength: APP_NAME_MAX_LENGTH }),
+    region: config.region,
+    image: { repository: config.imageRepository, digest: image.digest },
+    instanceSize: config.instanceSize,
+    instanceCount: config.instanceCount,
+    database: specDatabase,
+    domain: config.domain,
+  });
+
+  if (database) {
+    new DatabaseTrustedSources("trusted-sources", { clusterId: database.clusterId, appId: app.id });
+  }
+
+  return {
+    url: app.liveUrl,
+    appId: app.id,
+    imageDigest: image.digest,
+    databaseClusterName: database?.clusterName,
+    estimatedMonthlyCostUsd: estimateMonthlyCost(config).usdPerMonth,
+  };
+}
+
+// ---- LOCAL STACK (issue 6, the local-stack helper owns infra/local*.ts) ------------------------------------------
+function deployLocally(config: LocalStackConfig): StackOutputs {
+  const local = new LocalDeployment("local", {
+    networkMode: config.networkMode,
+    port: config.port,
+    postgresPort: config.postgresPort,
+    postgresImage: config.postgresImage,
+    keepDataOnDestroy: config.keepDataOnDestroy,
+    postgresPassword: pulumi.secret(config.postgresPassword),
+    appVersion: config.appVersion ?? currentCommit(),
+  });
+  return {
+    url: local.url,
+    containers: {
+      postgres: local.postgresContainerName,
+      migrate: local.migrateContainerName,
+      app: local.appContainerName,
+      volume: local.volumeName,
+    },
+  };
+}
+// ---- END LOCAL STACK ----------------------------------------------------------------------------------------------
+
+const config = loadStackConfig();
+const outputs = config.target === "local" ? deployLocally(config) : deployToDigitalOcean(config);
+
+/** Where the app answers. */
+export const url = outputs.url;
+/** The App Platform app's id (DigitalOcean stacks). */
+export const appId = outputs.appId;
+/** The deployed image's manifest digest (DigitalOcean stacks). */
+export const imageDigest = outputs.imageDigest;
+/** The managed PostgreSQL cluster's name, where the stack has one. */
+export const databaseClusterName = outputs.databaseClusterName;
+/** DigitalOcean list price of what this stack runs, per month (infra/prices.ts). */
+export const estimatedMonthlyCostUsd = outputs.estimatedMonthlyCostUsd;
+/** The local stack's Docker container and volume names. */
+export const containers = outputs.containers;

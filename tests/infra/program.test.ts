@@ -1,0 +1,226 @@
+import { describe, expect, it } from "vitest";
+import { cliConfig, type ProgramRun, type RecordedResource, runProgram } from "./support/pulumi-program";
+
+const APP_VERSION = "0123456789ab";
+
+function byType(run: ProgramRun, type: string): RecordedResource[] {
+  return run.resources.filter((r) => r.type === type);
+}
+
+function only(run: ProgramRun, type: string): RecordedResource {
+  const found = byType(run, type);
+  expect(found, type).toHaveLength(1);
+  return found[0] as RecordedResource;
+}
+
+interface SpecShape {
+  name: string;
+  region: string;
+  services: { image: { registryType: string; repository: string; digest?: string; tag?: string } }[];
+  jobs: { image: { digest?: string }; kind: string }[];
+  databases: Record<string, unknown>[];
+}
+
+describe("the Pulumi program for the production stack (Pulumi.production.yaml)", () => {
+  const run = () => runProgram("production", { ...cliConfig("production"), "newsletter:appVersion": APP_VERSION });
+
+  it("creates exactly the registry lookup, push credentials, image, cluster, database, user, app and firewall", async () => {
+    const result = await run();
+    const types = result.resources.map((r) => `${r.type} ${r.name}`).sort();
+    expect(types).toEqual(
+      [
+        "digitalocean:index/app:App app-app",
+        "digitalocean:index/containerRegistryDockerCredentials:ContainerRegistryDockerCredentials image-push-credentials",
+        "digitalocean:index/databaseCluster:DatabaseCluster database-cluster",
+        "digitalocean:index/databaseDb:DatabaseDb database-database",
+        "digitalocean:index/databaseFirewall:DatabaseFirewall trusted-sources-firewall",
+        "digitalocean:index/databaseUser:DatabaseUser database-app-user",
+        "docker:index/image:Image image-image",
+        "newsletter:infra:AppPlatformApp app",
+        "newsletter:infra:ContainerImage image",
+        "newsletter:infra:Database database",
+        "newsletter:infra:DatabaseTrustedSources trusted-sources",
+        "newsletter:infra:Registry registry",
+      ].sort(),
+    );
+    expect(result.calls.map((c) => c.token)).toEqual(["digitalocean:index/getContainerRegistry:getContainerRegistry"]);
+    expect(result.calls[0]?.inputs).toEqual({ name: "newsletter" });
+  });
+
+  it("references the registry by name and never creates one", async () => {
+    const result = await run();
+    expect(byType(result, "digitalocean:index/containerRegistry:ContainerRegistry")).toEqual([]);
+  });
+
+  it("creates the cluster from the stack's settings, protected, with a database and a dedicated user", async () => {
+    const result = await run();
+    const cluster = only(result, "digitalocean:index/databaseCluster:DatabaseCluster");
+    expect(cluster.inputs).toEqual({
+      name: "newsletter-production-db",
+      engine: "pg",
+      version: "17",
+      size: "db-s-1vcpu-2gb",
+      nodeCount: 2,
+      region: "fra1",
+    });
+    expect(cluster.protect).toBe(true);
+    const database = only(result, "digitalocean:index/databaseDb:DatabaseDb");
+    expect(database.inputs).toEqual({ clusterId: "database-cluster-id", name: "newsletter" });
+    expect(database.protect).toBe(true);
+    expect(only(result, "digitalocean:index/databaseUser:DatabaseUser").inputs).toEqual({
+      clusterId: "database-cluster-id",
+      name: "newsletter_app",
+    });
+  });
+
+  it("builds the runtime target for linux/amd64 with APP_VERSION and pushes it to DOCR with short-lived credentials", async () => {
+    const result = await run();
+    const credentials = only(
+      result,
+      "digitalocean:index/containerRegistryDockerCredentials:ContainerRegistryDockerCredentials",
+    );
+    expect(credentials.inputs).toEqual({ registryName: "newsletter", write: true, expirySeconds: 3600 });
+    const image = only(result, "docker:index/image:Image");
+    expect(image.inputs.imageName).toBe(`registry.digitalocean.com/newsletter/newsletter:production-${APP_VERSION}`);
+    expect(image.inputs.build).toMatchObject({
+      target: "runtime",
+      platform: "linux/amd64",
+      args: { APP_VERSION },
+      builderVersion: "BuilderBuildKit",
+    });
+    expect(image.inputs.registry).toEqual({
+      server: "registry.digitalocean.com",
+      username: "mock-token",
+      password: "mock-token",
+    });
+    expect(image.secretInputs).toEqual(["registry"]);
+  });
+
+  it("deploys the pushed image by digest, in the service and in the PRE_DEPLOY job", async () => {
+    const result = await run();
+    const image = only(result, "docker:index/image:Image");
+    const app = only(result, "digitalocean:index/app:App");
+    const spec = app.inputs.spec as SpecShape;
+    const digest = String(result.outputs.imageDigest);
+    expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    // The mock registry answers each push with a digest of its own; the spec must carry that one, not the tag.
+    expect(String(image.inputs.imageName)).toMatch(/:production-0123456789ab$/);
+    expect(spec.services[0]?.image).toEqual({ registryType: "DOCR", repository: "newsletter", digest });
+    expect(spec.jobs[0]?.image).toEqual({ registryType: "DOCR", repository: "newsletter", digest });
+    expect(spec.services[0]?.image.tag).toBeUndefined();
+  });
+
+  it("names the app after project and stack, binds the cluster twice (app user, admin), and waits long enough", async () => {
+    const result = await run();
+    const app = only(result, "digitalocean:index/app:App");
+    const spec = app.inputs.spec as SpecShape;
+    expect(spec.name).toBe("newsletter-production");
+    expect(spec.region).toBe("fra");
+    expect(spec.databases).toEqual([
+      {
+        name: "db",
+        engine: "PG",
+        production: true,
+        clusterName: "newsletter-production-db",
+        dbName: "newsletter",
+        dbUser: "newsletter_app",
+        version: "17",
+      },
+      {
+        name: "db-admin",
+        engine: "PG",
+        production: true,
+        clusterName: "newsletter-production-db",
+        dbName: "newsletter",
+        dbUser: "doadmin",
+        version: "17",
+      },
+    ]);
+    expect(app.createTimeout).toBe("60m");
+    expect(app.protect).toBe(false);
+  });
+
+  it("trusts only the app, with a rule created after the app exists", async () => {
+    const result = await run();
+    const firewall = only(result, "digitalocean:index/databaseFirewall:DatabaseFirewall");
+    expect(firewall.inputs).toEqual({
+      clusterId: "database-cluster-id",
+      rules: [{ type: "app", value: "app-app-id" }],
+    });
+    const app = only(result, "digitalocean:index/app:App");
+    expect(result.resources.indexOf(firewall)).toBeGreaterThan(result.resources.indexOf(app));
+  });
+
+  it("exports the live URL, the app id, the digest, the cluster name and the monthly cost", async () => {
+    const result = await run();
+    expect(result.outputs).toEqual({
+      url: "https://newsletter-production-x1y2z.ondigitalocean.app",
+      appId: "app-app-id",
+      imageDigest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+      databaseClusterName: "newsletter-production-db",
+      // 2 × apps-s-1vcpu-1gb ($12) + 2 nodes × db-s-1vcpu-2gb ($30)
+      estimatedMonthlyCostUsd: 84,
+      containers: undefined,
+    });
+  });
+});
+
+describe("the Pulumi program for a per-PR stack (pr-42, no stack file)", () => {
+  const run = () => runProgram("pr-42", { ...cliConfig("pr-42"), "newsletter:appVersion": APP_VERSION });
+
+  it("creates no database cluster, protects nothing, and names everything with the PR number", async () => {
+    const result = await run();
+    const custom = result.resources.filter((r) => r.custom).map((r) => r.type);
+    expect(custom.sort()).toEqual(
+      [
+        "digitalocean:index/app:App",
+        "digitalocean:index/containerRegistryDockerCredentials:ContainerRegistryDockerCredentials",
+        "docker:index/image:Image",
+      ].sort(),
+    );
+    expect(result.resources.filter((r) => r.protect)).toEqual([]);
+    const spec = only(result, "digitalocean:index/app:App").inputs.spec as SpecShape;
+    expect(spec.name).toBe("newsletter-pr-42");
+    expect(String(only(result, "docker:index/image:Image").inputs.imageName)).toBe(
+      `registry.digitalocean.com/newsletter/newsletter:pr-42-${APP_VERSION}`,
+    );
+  });
+
+  it("runs the smallest instance once, with a dev database, no domain and the image by digest", async () => {
+    const result = await run();
+    const spec = only(result, "digitalocean:index/app:App").inputs.spec as SpecShape & {
+      services: { instanceSizeSlug: string; instanceCount: number }[];
+      domainNames?: unknown;
+    };
+    expect(spec.services[0]?.instanceSizeSlug).toBe("apps-s-1vcpu-0.5gb");
+    expect(spec.services[0]?.instanceCount).toBe(1);
+    expect(spec.databases).toEqual([{ name: "db", engine: "PG", production: false }]);
+    expect(spec.domainNames).toBeUndefined();
+    expect(spec.services[0]?.image.digest).toBe(result.outputs.imageDigest);
+  });
+
+  it("exports no cluster name and the preview's monthly cost", async () => {
+    const result = await run();
+    expect(result.outputs.databaseClusterName).toBeUndefined();
+    // apps-s-1vcpu-0.5gb ($5) + dev database ($7)
+    expect(result.outputs.estimatedMonthlyCostUsd).toBe(12);
+  });
+});
+
+describe("the Pulumi program with a wrong setting", () => {
+  it("fails before creating any resource, naming the key, the stack and the accepted values", async () => {
+    const config = { ...cliConfig("pr-7"), "newsletter:region": "fra1", "newsletter:appVersion": APP_VERSION };
+    await expect(runProgram("pr-7", config)).rejects.toThrow(
+      /stack "pr-7".*\n.*newsletter:region: "fra1" is not accepted; it is a database region\. App Platform regions are ams, blr, fra/,
+    );
+  });
+
+  it("creates the registry, kept on delete, when createRegistry is set", async () => {
+    const config = { ...cliConfig("pr-8"), "newsletter:createRegistry": "true", "newsletter:appVersion": APP_VERSION };
+    const result = await runProgram("pr-8", config);
+    const registry = only(result, "digitalocean:index/containerRegistry:ContainerRegistry");
+    expect(registry.inputs).toEqual({ name: "newsletter", subscriptionTierSlug: "basic" });
+    expect(registry.retainOnDelete).toBe(true);
+    expect(result.calls).toEqual([]);
+  });
+});
