@@ -1,0 +1,209 @@
+// In-memory stand-ins for what the CLI talks to: a Pulumi backend (stacks with tags, outputs and planned steps),
+// a prerequisite probe, and the GitHub / DigitalOcean clients. The Pulumi CLI can't be installed here
+// (shared/WORKPLACE.md), so commands are tested down to the ops/pulumi.ts boundary against this backend.
+import type { CloudInventory, Deps, GitHubWriter, PullRequestSource } from "../../ops/commands";
+import { ExitCode, OpsError } from "../../ops/errors";
+import type { CloudResource } from "../../ops/leftovers";
+import type { ProbeResult } from "../../ops/prerequisites";
+import type { PlannedStep } from "../../ops/preview-summary";
+import type { PulumiWorkspace, StackHandle, StackOutputs, WorkspaceSettings } from "../../ops/pulumi";
+
+export interface FakeStack {
+  tags: Record<string, string>;
+  outputs: StackOutputs;
+  lastUpdate?: string;
+  updateInProgress?: boolean;
+  /** What preview and refresh report. */
+  steps: PlannedStep[];
+  changeSummary: Record<string, number>;
+  stdout: string;
+  /** Make the next operation of this kind fail. */
+  failWith?: { op: "up" | "destroy" | "preview"; error: OpsError };
+}
+
+export class FakeBackend {
+  readonly stacks = new Map<string, FakeStack>();
+  readonly calls: string[] = [];
+  readonly settings: WorkspaceSettings[] = [];
+  /** Drop tag writes, like a Pulumi CLI older than 3.211.0 on a DIY backend. */
+  dropTags = false;
+  /** What a stack created by createOrSelect starts with (e.g. the outputs its first `up` will report). */
+  createWith: Partial<FakeStack> = {};
+
+  add(name: string, stack: Partial<FakeStack> = {}): FakeStack {
+    const full: FakeStack = { tags: {}, outputs: {}, steps: [], changeSummary: {}, stdout: "", ...stack };
+    this.stacks.set(name, full);
+    return full;
+  }
+
+  private fail(stack: FakeStack, op: "up" | "destroy" | "preview"): void {
+    if (stack.failWith?.op === op) throw stack.failWith.error;
+  }
+
+  private handle(name: string): StackHandle {
+    const stack = (): FakeStack => {
+      const s = this.stacks.get(name);
+      if (s === undefined) throw new Error(`fake: stack ${name} vanished`);
+      return s;
+    };
+    return {
+      name,
+      preview: async (options) => {
+        this.calls.push(`preview ${name}${options.diff ? " --diff" : ""}`);
+        this.fail(stack(), "preview");
+        return { steps: stack().steps, stdout: stack().stdout, changeSummary: stack().changeSummary };
+      },
+      previewRefresh: async () => {
+        this.calls.push(`refresh --preview-only ${name}`);
+        return { steps: stack().steps, stdout: stack().stdout, changeSummary: stack().changeSummary };
+      },
+      up: async () => {
+        this.calls.push(`up ${name}`);
+        this.fail(stack(), "up");
+        return stack().outputs;
+      },
+      destroy: async (options) => {
+        this.calls.push(`destroy ${name}${options.remove ? " --remove" : ""}`);
+        this.fail(stack(), "destroy");
+        if (options.remove) this.stacks.delete(name);
+        else stack().outputs = {};
+      },
+      outputs: async () => stack().outputs,
+      listTags: async () => ({ ...stack().tags }),
+      setTags: async (tags) => {
+        this.calls.push(`tag ${name} ${Object.keys(tags).join(",")}`);
+        if (!this.dropTags) Object.assign(stack().tags, tags);
+      },
+    };
+  }
+
+  workspace(): PulumiWorkspace {
+    return {
+      createOrSelect: async (name) => {
+        if (!this.stacks.has(name)) {
+          this.calls.push(`create ${name}`);
+          this.add(name, this.createWith);
+        }
+        return this.handle(name);
+      },
+      select: async (name) => (this.stacks.has(name) ? this.handle(name) : undefined),
+      listStacks: async () =>
+        [...this.stacks.entries()].map(([name, s]) => ({
+          name,
+          lastUpdate: s.lastUpdate,
+          updateInProgress: s.updateInProgress,
+        })),
+    };
+  }
+}
+
+export const ok = (stdout = "v3.248.0"): ProbeResult => ({ missing: false, exitCode: 0, stdout, stderr: "" });
+export const missing: ProbeResult = { missing: true, exitCode: null, stdout: "", stderr: "" };
+export const failing = (stderr: string, exitCode = 1): ProbeResult => ({
+  missing: false,
+  exitCode,
+  stdout: "",
+  stderr,
+});
+
+export class FakeGitHub implements PullRequestSource, GitHubWriter {
+  readonly comments: { pr: number; topic: string; body: string }[] = [];
+  readonly issues: { topic: string; title: string; body: string; close?: boolean }[] = [];
+  constructor(readonly open: Set<number> = new Set()) {}
+  async openPullRequests(): Promise<Set<number>> {
+    return new Set(this.open);
+  }
+  async upsertComment(pr: number, topic: string, body: string): Promise<string> {
+    this.comments.push({ pr, topic, body });
+    return `https://github.com/o/r/pull/${pr}#issuecomment-1`;
+  }
+  async upsertIssue(topic: string, input: { title: string; body: string; close?: boolean }): Promise<string> {
+    this.issues.push({ topic, ...input });
+    return "https://github.com/o/r/issues/7";
+  }
+}
+
+export class FakeCloud implements CloudInventory {
+  readonly deleted: CloudResource[] = [];
+  constructor(
+    readonly apps: CloudResource[] = [],
+    readonly databases: CloudResource[] = [],
+  ) {}
+  async listApps(): Promise<CloudResource[]> {
+    return this.apps;
+  }
+  async listDatabases(): Promise<CloudResource[]> {
+    return this.databases;
+  }
+  async delete(resource: CloudResource): Promise<void> {
+    this.deleted.push(resource);
+  }
+}
+
+export interface TestDeps extends Deps {
+  readonly out: string[];
+  readonly errors: string[];
+  readonly files: Map<string, string>;
+  readonly dirs: string[];
+  readonly probeCalls: string[];
+}
+
+export function testDeps(
+  options: {
+    backend?: FakeBackend;
+    env?: Record<string, string | undefined>;
+    now?: Date;
+    probe?: Partial<Record<"pulumi" | "docker", ProbeResult>>;
+    github?: FakeGitHub;
+    cloud?: FakeCloud;
+    head?: string;
+  } = {},
+): TestDeps {
+  const backend = options.backend ?? new FakeBackend();
+  const out: string[] = [];
+  const errors: string[] = [];
+  const files = new Map<string, string>();
+  const dirs: string[] = [];
+  const probeCalls: string[] = [];
+  return {
+    out,
+    errors,
+    files,
+    dirs,
+    probeCalls,
+    repoRoot: "/repo",
+    env: options.env ?? {},
+    now: () => options.now ?? new Date("2026-11-25T12:00:00Z"),
+    openWorkspace: async (settings) => {
+      backend.settings.push(settings);
+      return backend.workspace();
+    },
+    probe: {
+      run: async (command) => {
+        probeCalls.push(command);
+        const key = command === "pulumi" ? "pulumi" : "docker";
+        return options.probe?.[key] ?? ok(key === "pulumi" ? "v3.248.0" : "27.3.1");
+      },
+    },
+    print: (text) => out.push(text),
+    progress: (text) => out.push(text),
+    warn: (text) => errors.push(text),
+    writeFile: async (file, content) => {
+      files.set(file, content);
+    },
+    readFile: async (file) => {
+      const content = files.get(file);
+      if (content === undefined) throw new OpsError(`no such file ${file}`, ExitCode.failed);
+      return content;
+    },
+    ensureDir: async (dir) => {
+      dirs.push(dir);
+    },
+    gitHead: async () => options.head,
+    github: () => {
+      if (options.github === undefined) throw new OpsError("GITHUB_TOKEN is not set", ExitCode.prerequisite);
+      return options.github;
+    },
+    digitalocean: () => options.cloud,
+  };
+}
