@@ -12,6 +12,9 @@ import { healthCheckRoutes } from "./routes/health-check";
 import { subscriptionRoutes } from "./routes/subscriptions";
 import type { Settings } from "./settings";
 
+/** The application as tests and server.ts see it. */
+export type App = FastifyInstance;
+
 /** The largest request body accepted; larger ones get a 400 naming the body. */
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
@@ -45,6 +48,15 @@ export function buildApp(settings: Settings, options: BuildAppOptions = {}): Fas
   app.addHook("onClose", async () => db.close());
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
+  });
+  // Once closing, a response to a request that was already in flight ends its keep-alive connection; otherwise the
+  // connection turns idle after the response, stays open, and close() waits for the client to hang up.
+  let closing = false;
+  app.addHook("preClose", async () => {
+    closing = true;
+  });
+  app.addHook("onSend", async (_request, reply) => {
+    if (closing) reply.header("connection", "close");
   });
 
   // Forms only: no JSON or text parser, so any other content type is refused (415, answered as 400 below).

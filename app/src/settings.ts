@@ -42,6 +42,11 @@ const SettingsSchema = z.strictObject({
     require_ssl: boolean,
     /** PEM of the CA that signed the server's certificate; with require_ssl, the certificate is verified. */
     ca_cert: optionalText,
+    /**
+     * Migration job only: the role the service connects as, when it differs from `username`. After migrating, the
+     * job grants it row access to the tables (infra/env.ts SERVICE_USERNAME_VARIABLE explains why).
+     */
+    service_username: optionalText,
   }),
 });
 

@@ -1,14 +1,13 @@
 import { execFileSync } from "node:child_process";
 import { createServer, type Socket } from "node:net";
-import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildApp } from "../../app/src/app";
+import { type App, buildApp } from "../../app/src/app";
 import { CONNECTION_TIMEOUT_MS, poolConfig, tlsOptions } from "../../app/src/database";
 import type { Settings } from "../../app/src/settings";
 import { startPostgres, type TestPostgres } from "../support/postgres";
 import { FORM, LogCapture, migratedDatabase, settingsFor, subscriptionRows } from "./helpers";
 
-const subscribe = (app: FastifyInstance, email: string) =>
+const subscribe = (app: App, email: string) =>
   app.inject({
     method: "POST",
     url: "/subscriptions",

@@ -1,6 +1,5 @@
-import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { buildApp } from "../../../app/src/app";
+import { type App, buildApp } from "../../../app/src/app";
 import type { Settings } from "../../../app/src/settings";
 import { startPostgres, type TestPostgres } from "../../support/postgres";
 import { FORM, migratedDatabase, subscriptionRows } from "../helpers";
@@ -8,7 +7,7 @@ import { FORM, migratedDatabase, subscriptionRows } from "../helpers";
 describe("POST /subscriptions", () => {
   let pg: TestPostgres;
   let settings: Settings;
-  let app: FastifyInstance;
+  let app: App;
 
   beforeAll(async () => {
     pg = await startPostgres();

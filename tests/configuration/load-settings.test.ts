@@ -1,0 +1,186 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadSettings, SettingsError } from "../../app/src/settings";
+import { CONFIGURATION_DIR as dir } from "../app/helpers";
+
+/** A configuration folder with these files, for the cases the committed files don't cover. */
+async function folder(files: Record<string, string>): Promise<string> {
+  const path = await mkdtemp(join(tmpdir(), "newsletter-configuration-"));
+  for (const [name, text] of Object.entries(files)) await writeFile(join(path, name), text);
+  return path;
+}
+
+function errorOf(load: () => unknown): string {
+  try {
+    load();
+  } catch (error) {
+    expect(error).toBeInstanceOf(SettingsError);
+    return (error as Error).message;
+  }
+  throw new Error("expected loadSettings to throw");
+}
+
+describe("loadSettings with the committed configuration/", () => {
+  it("defaults to the local environment: loopback, port 8000, a local Postgres without TLS", () => {
+    expect(loadSettings({ dir, env: {} })).toEqual({
+      application: { port: 8000, host: "127.0.0.1", version: "dev", shutdown_grace_seconds: 8 },
+      database: {
+        host: "127.0.0.1",
+        port: 5432,
+        username: "postgres",
+        password: "password",
+        database_name: "newsletter",
+        require_ssl: false,
+      },
+    });
+  });
+
+  it("in production listens on every interface and requires TLS, with the host from APP_DATABASE__HOST", () => {
+    const settings = loadSettings({ dir, env: { APP_ENVIRONMENT: "production", APP_DATABASE__HOST: "db.internal" } });
+    expect(settings.application.host).toBe("0.0.0.0");
+    expect(settings.application.port).toBe(8000);
+    expect(settings.database.require_ssl).toBe(true);
+    expect(settings.database.host).toBe("db.internal");
+  });
+
+  it("takes the environment from the argument before APP_ENVIRONMENT", () => {
+    const settings = loadSettings({ dir, environment: "local", env: { APP_ENVIRONMENT: "production" } });
+    expect(settings.application.host).toBe("127.0.0.1");
+  });
+
+  it("lets APP_<SECTION>__<KEY> override any key, coercing strings to the schema's types", () => {
+    const settings = loadSettings({
+      dir,
+      env: {
+        APP_APPLICATION__PORT: "9000",
+        APP_APPLICATION__VERSION: "3f2c1ab",
+        APP_APPLICATION__SHUTDOWN_GRACE_SECONDS: "3",
+        APP_DATABASE__PORT: "25060",
+        APP_DATABASE__REQUIRE_SSL: "true",
+        APP_DATABASE__CA_CERT: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+        APP_DATABASE__PASSWORD: "from-the-platform",
+      },
+    });
+    expect(settings.application).toEqual({
+      port: 9000,
+      host: "127.0.0.1",
+      version: "3f2c1ab",
+      shutdown_grace_seconds: 3,
+    });
+    expect(settings.database).toMatchObject({
+      port: 25060,
+      require_ssl: true,
+      password: "from-the-platform",
+      ca_cert: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+    });
+  });
+
+  it("ignores APP_ variables without a `__` (APP_ENVIRONMENT, APP_URL) and unrelated variables", () => {
+    const settings = loadSettings({ dir, env: { APP_URL: "https://x", PORT: "1", DATABASE_URL: "postgres://x" } });
+    expect(settings.application.port).toBe(8000);
+  });
+
+  it("treats an empty APP_DATABASE__CA_CERT as no CA", () => {
+    expect(loadSettings({ dir, env: { APP_DATABASE__CA_CERT: "" } }).database.ca_cert).toBeUndefined();
+  });
+
+  it("returns a frozen object, all the way down", () => {
+    const settings = loadSettings({ dir, env: {} });
+    expect(Object.isFrozen(settings)).toBe(true);
+    expect(Object.isFrozen(settings.database)).toBe(true);
+    expect(() => {
+      (settings.database as { port: number }).port = 1;
+    }).toThrow(TypeError);
+  });
+
+  it("reads nothing but its arguments: process.env plays no part", () => {
+    process.env.APP_APPLICATION__PORT = "1234";
+    try {
+      expect(loadSettings({ dir, env: {} }).application.port).toBe(8000);
+    } finally {
+      delete process.env.APP_APPLICATION__PORT;
+    }
+  });
+});
+
+describe("loadSettings errors", () => {
+  it("lists the environments available when APP_ENVIRONMENT names no file", () => {
+    expect(errorOf(() => loadSettings({ dir, env: { APP_ENVIRONMENT: "staging" } }))).toBe(
+      `Unknown APP_ENVIRONMENT "staging": the environments available are local, production ` +
+        `(the *.yaml files in ${dir} besides base.yaml).`,
+    );
+  });
+
+  it("refuses an environment name that would reach outside the folder", () => {
+    expect(errorOf(() => loadSettings({ dir, env: { APP_ENVIRONMENT: "../configuration/local" } }))).toMatch(
+      /^Unknown APP_ENVIRONMENT "\.\.\/configuration\/local": the environments available are local, production/,
+    );
+  });
+
+  it("names the variable, the key and the expected type for a port of abc", () => {
+    expect(errorOf(() => loadSettings({ dir, env: { APP_APPLICATION__PORT: "abc" } }))).toBe(
+      "Invalid settings:\n  - application.port (from APP_APPLICATION__PORT): expected a port number (an integer from 1 to 65535)",
+    );
+  });
+
+  it("lists every bad value at once", () => {
+    const message = errorOf(() =>
+      loadSettings({
+        dir,
+        env: {
+          APP_DATABASE__PORT: "70000",
+          APP_DATABASE__REQUIRE_SSL: "maybe",
+          APP_APPLICATION__SHUTDOWN_GRACE_SECONDS: "2.5",
+        },
+      }),
+    );
+    expect(message).toBe(
+      [
+        "Invalid settings:",
+        "  - application.shutdown_grace_seconds (from APP_APPLICATION__SHUTDOWN_GRACE_SECONDS): expected an integer from 0 to 3600",
+        "  - database.port (from APP_DATABASE__PORT): expected a port number (an integer from 1 to 65535)",
+        "  - database.require_ssl (from APP_DATABASE__REQUIRE_SSL): expected a boolean (true or false)",
+      ].join("\n"),
+    );
+  });
+
+  it("names the variable of a key that doesn't exist, and the keys that do", () => {
+    expect(errorOf(() => loadSettings({ dir, env: { APP_DATABASE__HOSTNAME: "db" } }))).toBe(
+      "Invalid settings:\n  - database.hostname (from APP_DATABASE__HOSTNAME): unknown key; " +
+        "the keys here are host, port, username, password, database_name, require_ssl, ca_cert, service_username",
+    );
+  });
+
+  it("names the files and the variable that could set a missing key", () => {
+    expect(errorOf(() => loadSettings({ dir, env: { APP_ENVIRONMENT: "production" } }))).toBe(
+      `Invalid settings:\n  - database.host is not set (in ${join(dir, "base.yaml")}, ${join(dir, "production.yaml")} ` +
+        "or APP_DATABASE__HOST): expected a non-empty string",
+    );
+  });
+
+  it("names the file, the key and the expected type for a bad value in a YAML file", async () => {
+    const path = await folder({
+      "base.yaml": "application:\n  port: 8000\n",
+      "local.yaml": "application:\n  port: eighty\n  host: 127.0.0.1\n",
+    });
+    const message = errorOf(() => loadSettings({ dir: path, env: {} }));
+    expect(message).toContain(
+      `  - application.port (from ${join(path, "local.yaml")}): expected a port number (an integer from 1 to 65535)`,
+    );
+  });
+
+  it("names the file that isn't valid YAML", async () => {
+    const path = await folder({ "base.yaml": "application: [\n", "local.yaml": "" });
+    expect(errorOf(() => loadSettings({ dir: path, env: {} }))).toMatch(
+      new RegExp(`^${join(path, "base.yaml").replaceAll("/", "\\/")} is not valid YAML: `),
+    );
+  });
+
+  it("says which folder it could not read", () => {
+    expect(errorOf(() => loadSettings({ dir: "/nonexistent/configuration", env: {} }))).toMatch(
+      /^Cannot read the configuration folder \/nonexistent\/configuration: ENOENT/,
+    );
+  });
+});
