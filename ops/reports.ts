@@ -5,8 +5,8 @@ import type { StackOutputs } from "./pulumi";
 import type { ReapDecision } from "./reaper";
 import { formatTtl } from "./tags";
 
-/** Stack output names the Pulumi program exports (infra/index.ts): the app's URL and the cost estimate. */
-export const OUTPUT = { url: "url", cost: "estimatedMonthlyCost" } as const;
+/** Stack output names the Pulumi program exports (infra/index.ts): the app's URL and the cost estimate in USD. */
+export const OUTPUT = { url: "url", cost: "estimatedMonthlyCostUsd" } as const;
 
 export interface CostEstimate {
   readonly usdPerMonth: number;
@@ -19,9 +19,13 @@ export function outputUrl(outputs: StackOutputs): string | undefined {
   return typeof value === "string" && value !== "" ? value : undefined;
 }
 
+/** The estimate as a number (what infra/index.ts exports) or as infra/cost.ts's full CostEstimate object. */
 export function outputCost(outputs: StackOutputs): CostEstimate | undefined {
-  const value = outputs[OUTPUT.cost]?.value as Partial<CostEstimate> | undefined;
-  if (value === undefined || typeof value !== "object" || typeof value.usdPerMonth !== "number") return undefined;
+  const value = outputs[OUTPUT.cost]?.value as number | Partial<CostEstimate> | null | undefined;
+  if (typeof value === "number") return Number.isFinite(value) ? { usdPerMonth: value, lines: [] } : undefined;
+  if (value === undefined || value === null || typeof value !== "object" || typeof value.usdPerMonth !== "number") {
+    return undefined;
+  }
   return {
     usdPerMonth: value.usdPerMonth,
     lines: Array.isArray(value.lines) ? value.lines : [],
@@ -34,7 +38,10 @@ const usd = (amount: number): string => `$${amount.toFixed(2)}`;
 export function costText(cost: CostEstimate | undefined): string {
   if (cost === undefined) return "not reported by the stack";
   const parts = cost.lines.map((line) => `${line.item} ${usd(line.usdPerMonth)}`).join(", ");
-  const asOf = cost.pricesReadOn === undefined ? "list prices" : `list prices of ${cost.pricesReadOn}`;
+  const asOf =
+    cost.pricesReadOn === undefined
+      ? "DigitalOcean list prices (infra/prices.ts)"
+      : `list prices of ${cost.pricesReadOn}`;
   return `${usd(cost.usdPerMonth)} per month${parts === "" ? "" : ` (${parts})`}, ${asOf}`;
 }
 

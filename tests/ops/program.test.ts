@@ -17,17 +17,7 @@ const cloudEnv = {
 };
 const outputs = {
   url: { value: "https://newsletter-pr-42-abc.ondigitalocean.app", secret: false },
-  estimatedMonthlyCost: {
-    value: {
-      usdPerMonth: 12,
-      lines: [
-        { item: "service: 1 × apps-s-1vcpu-0.5gb", usdPerMonth: 5 },
-        { item: "dev database", usdPerMonth: 7 },
-      ],
-      pricesReadOn: "2026-11-25",
-    },
-    secret: false,
-  },
+  estimatedMonthlyCostUsd: { value: 12, secret: false },
 };
 
 describe("ops command line", () => {
@@ -161,7 +151,7 @@ describe("review up", () => {
         "### Review environment for PR #42: `pr-42`",
         "",
         "**URL:** https://newsletter-pr-42-abc.ondigitalocean.app",
-        "**Estimated cost:** $12.00 per month (service: 1 × apps-s-1vcpu-0.5gb $5.00, dev database $7.00), list prices of 2026-11-25",
+        "**Estimated cost:** $12.00 per month, DigitalOcean list prices (infra/prices.ts)",
         "",
         "Deployed commit `abcdef123456`. Every push redeploys it. It is destroyed when this PR closes, or by the reaper after 2d without a deploy (the next push creates it again).",
         "",
