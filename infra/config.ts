@@ -134,32 +134,44 @@ const slug = (max: number) =>
 const anyString = z.string();
 
 /**
- * One entry per key: its default (the same value Pulumi.yaml documents) and what it accepts. A key applies to the
+ * One entry per key: its type and default (as Pulumi.yaml documents them) and what it accepts. A key applies to the
  * DigitalOcean stacks, to the local stack, or to both.
  */
 export const CONFIG_KEYS = {
-  appVersion: { default: "", applies: "both", accepts: anyString },
+  appVersion: { type: "string", default: "", applies: "both", accepts: anyString },
   // DigitalOcean stacks
   registryName: {
+    type: "string",
     default: "newsletter",
     applies: "digitalocean",
     // "Container Registry Limits" (docs.digitalocean.com/products/container-registry/details/limits): unique,
     // at most 63 characters, lower-case letters, numbers and hyphens, starting with a letter.
     accepts: slug(63),
   },
-  createRegistry: { default: "false", applies: "digitalocean", accepts: bool },
-  registryTier: { default: "basic", applies: "digitalocean", accepts: oneOf(REGISTRY_TIERS) },
-  imageRepository: { default: "newsletter", applies: "digitalocean", accepts: slug(63) },
-  region: { default: "fra", applies: "digitalocean", accepts: oneOf(APP_REGIONS) },
-  instanceSize: { default: "apps-s-1vcpu-0.5gb", applies: "digitalocean", accepts: oneOf(INSTANCE_SIZES) },
-  instanceCount: { default: "1", applies: "digitalocean", accepts: int(1, 10) },
-  database: { default: "dev", applies: "digitalocean", accepts: oneOf(["dev", "cluster"]) },
-  databaseRegion: { default: "fra1", applies: "digitalocean", accepts: oneOf(DATABASE_REGIONS) },
-  databaseVersion: { default: "17", applies: "digitalocean", accepts: oneOf(DATABASE_VERSIONS) },
-  databaseSize: { default: SMALLEST_DATABASE_SIZE, applies: "digitalocean", accepts: oneOf(DATABASE_SIZES) },
-  databaseNodeCount: { default: "1", applies: "digitalocean", accepts: int(1, 3) },
-  protectDatabase: { default: "false", applies: "digitalocean", accepts: bool },
+  createRegistry: { type: "boolean", default: "false", applies: "digitalocean", accepts: bool },
+  registryTier: { type: "string", default: "basic", applies: "digitalocean", accepts: oneOf(REGISTRY_TIERS) },
+  imageRepository: { type: "string", default: "newsletter", applies: "digitalocean", accepts: slug(63) },
+  region: { type: "string", default: "fra", applies: "digitalocean", accepts: oneOf(APP_REGIONS) },
+  instanceSize: {
+    type: "string",
+    default: "apps-s-1vcpu-0.5gb",
+    applies: "digitalocean",
+    accepts: oneOf(INSTANCE_SIZES),
+  },
+  instanceCount: { type: "integer", default: "1", applies: "digitalocean", accepts: int(1, 10) },
+  database: { type: "string", default: "dev", applies: "digitalocean", accepts: oneOf(["dev", "cluster"]) },
+  databaseRegion: { type: "string", default: "fra1", applies: "digitalocean", accepts: oneOf(DATABASE_REGIONS) },
+  databaseVersion: { type: "string", default: "17", applies: "digitalocean", accepts: oneOf(DATABASE_VERSIONS) },
+  databaseSize: {
+    type: "string",
+    default: SMALLEST_DATABASE_SIZE,
+    applies: "digitalocean",
+    accepts: oneOf(DATABASE_SIZES),
+  },
+  databaseNodeCount: { type: "integer", default: "1", applies: "digitalocean", accepts: int(1, 3) },
+  protectDatabase: { type: "boolean", default: "false", applies: "digitalocean", accepts: bool },
   domain: {
+    type: "string",
     default: "",
     applies: "digitalocean",
     accepts: z
@@ -169,22 +181,29 @@ export const CONFIG_KEYS = {
         'a lower-case host name such as "newsletter.example.com", or "" for none',
       ),
   },
-  domainZone: { default: "", applies: "digitalocean", accepts: anyString },
+  domainZone: { type: "string", default: "", applies: "digitalocean", accepts: anyString },
   // The local stack (issue 6)
   localPostgresImage: {
+    type: "string",
     default: "postgres:17",
     applies: "local",
     accepts: z.string().refine((v) => /^\S+$/.test(v), "an image reference such as postgres:17"),
   },
-  localNetworkMode: { default: "bridge", applies: "local", accepts: oneOf(["bridge", "host"]) },
-  localKeepDataOnDestroy: { default: "true", applies: "local", accepts: bool },
-  localPort: { default: "8000", applies: "local", accepts: int(1, 65_535) },
-  localPostgresPort: { default: "5432", applies: "local", accepts: int(1, 65_535) },
+  localNetworkMode: { type: "string", default: "bridge", applies: "local", accepts: oneOf(["bridge", "host"]) },
+  localKeepDataOnDestroy: { type: "boolean", default: "true", applies: "local", accepts: bool },
+  localPort: { type: "integer", default: "8000", applies: "local", accepts: int(1, 65_535) },
+  localPostgresPort: { type: "integer", default: "5432", applies: "local", accepts: int(1, 65_535) },
   // A secret (`pulumi config set --secret`): Postgres keeps the password it was initialised with in its volume.
-  localPostgresPassword: { default: "", applies: "local", accepts: anyString },
+  localPostgresPassword: { type: "string", default: "", applies: "local", accepts: anyString },
 } as const satisfies Record<
   string,
-  { default: string; applies: "digitalocean" | "local" | "both"; accepts: z.ZodType<string> }
+  {
+    /** The Pulumi.yaml `type`: how the CLI reads the value from YAML (it reaches the program as a string). */
+    type: "string" | "integer" | "boolean";
+    default: string;
+    applies: "digitalocean" | "local" | "both";
+    accepts: z.ZodType<string>;
+  }
 >;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;

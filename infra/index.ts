@@ -41,27 +41,28 @@ function deployToDigitalOcean(config: DigitalOceanStackConfig): StackOutputs {
     build: imageBuildSettings({ appVersion }),
   });
 
-  const database =
-    config.database.kind === "cluster"
-      ? new Database("database", {
-          clusterName: physicalName({ project, stack, suffix: "db", maxLength: CLUSTER_NAME_MAX_LENGTH }),
-          databaseName: project,
-          appUser: `${project}_app`,
-          settings: config.database,
-        })
-      : undefined;
-  const specDatabase: pulumi.Input<SpecDatabase> = database
-    ? pulumi
-        .all([database.clusterName, database.databaseName, database.appUser, database.adminUser])
-        .apply(([clusterName, databaseName, serviceUser, adminUser]) => ({
-          kind: "cluster" as const,
-          clusterName,
-          databaseName,
-          serviceUser,
-          adminUser,
-          version: config.database.kind === "cluster" ? config.database.version : "",
-        }))
-    : { kind: "dev" };
+  const clusterSettings = config.database.kind === "cluster" ? config.database : undefined;
+  const database = clusterSettings
+    ? new Database("database", {
+        clusterName: physicalName({ project, stack, suffix: "db", maxLength: CLUSTER_NAME_MAX_LENGTH }),
+        databaseName: project,
+        appUser: `${project}_app`,
+        settings: clusterSettings,
+      })
+    : undefined;
+  const specDatabase: pulumi.Input<SpecDatabase> =
+    database && clusterSettings
+      ? pulumi
+          .all([database.clusterName, database.databaseName, database.appUser, database.adminUser])
+          .apply(([clusterName, databaseName, serviceUser, adminUser]) => ({
+            kind: "cluster" as const,
+            clusterName,
+            databaseName,
+            serviceUser,
+            adminUser,
+            version: clusterSettings.version,
+          }))
+      : { kind: "dev" };
 
   const app = new AppPlatformApp("app", {
     name: physicalName({ project, stack, maxLength: APP_NAME_MAX_LENGTH }),

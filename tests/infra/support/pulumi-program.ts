@@ -32,6 +32,7 @@ export interface RecordedResource {
   readonly parent: string;
   readonly protect: boolean;
   readonly retainOnDelete: boolean;
+  readonly deleteBeforeReplace: boolean;
   readonly createTimeout: string | undefined;
   readonly dependencies: readonly string[];
 }
@@ -93,6 +94,11 @@ function mockState(type: string, inputs: Record<string, unknown>): Record<string
       const repository = imageName.replace(/:[^:/]+$/, "");
       return { ...inputs, imageName, repoDigest: `${repository}@${fakeDigest(imageName)}` };
     }
+    // The local stack (infra/local.ts): a pulled image's ID, and the exit code of an attached one-shot container.
+    case "docker:index/remoteImage:RemoteImage":
+      return { ...inputs, imageId: fakeDigest(String(inputs.name)) };
+    case "docker:index/container:Container":
+      return inputs.attach === true ? { ...inputs, exitCode: 0 } : inputs;
     case "digitalocean:index/databaseCluster:DatabaseCluster":
       return {
         ...inputs,
@@ -178,6 +184,7 @@ export async function runProgram(stack: string, config: Record<string, string>):
       parent: req.getParent(),
       protect: req.getProtect() === true,
       retainOnDelete: req.getRetainondelete() === true,
+      deleteBeforeReplace: req.getDeletebeforereplace(),
       createTimeout: req.getCustomtimeouts()?.getCreate() || undefined,
       dependencies: req.getDependenciesList(),
     });
@@ -223,6 +230,7 @@ interface RegisterRequest {
   getParent(): string;
   getProtect(): boolean | undefined;
   getRetainondelete(): boolean | undefined;
+  getDeletebeforereplace(): boolean;
   getCustomtimeouts(): { getCreate(): string } | undefined;
   getDependenciesList(): string[];
   getObject(): unknown;

@@ -1,0 +1,160 @@
+import { describe, expect, it } from "vitest";
+import { parseStackConfig, StackConfigError } from "../../infra/config";
+
+const parse = (stack: string, values: Record<string, string> = {}) =>
+  parseStackConfig({ project: "newsletter", stack, values });
+
+function errorOf(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(StackConfigError);
+    return (error as Error).message;
+  }
+  throw new Error("expected a StackConfigError");
+}
+
+const header = (stack: string) =>
+  `Invalid configuration for stack "${stack}" (Pulumi.${stack}.yaml, or the defaults in Pulumi.yaml):\n`;
+const footer = (stack: string) => `\nFix it with \`pulumi config set <key> <value> --stack ${stack}\`.`;
+
+describe("parseStackConfig", () => {
+  it("gives a per-PR stack with no settings the smallest preview: one small instance, a dev database, no domain", () => {
+    expect(parse("pr-42")).toEqual({
+      project: "newsletter",
+      stack: "pr-42",
+      appVersion: undefined,
+      target: "digitalocean",
+      registry: { name: "newsletter", create: false, tier: "basic" },
+      imageRepository: "newsletter",
+      region: "fra",
+      instanceSize: "apps-s-1vcpu-0.5gb",
+      instanceCount: 1,
+      database: { kind: "dev" },
+      domain: undefined,
+    });
+  });
+
+  it("reads production's cluster settings, typed", () => {
+    const config = parse("production", {
+      appVersion: "0123abc",
+      instanceSize: "apps-s-1vcpu-1gb",
+      instanceCount: "2",
+      database: "cluster",
+      databaseRegion: "fra1",
+      databaseVersion: "17",
+      databaseSize: "db-s-1vcpu-2gb",
+      databaseNodeCount: "2",
+      protectDatabase: "true",
+      domain: "news.example.com",
+      domainZone: "example.com",
+    });
+    expect(config).toMatchObject({
+      appVersion: "0123abc",
+      target: "digitalocean",
+      instanceSize: "apps-s-1vcpu-1gb",
+      instanceCount: 2,
+      database: { kind: "cluster", region: "fra1", version: "17", size: "db-s-1vcpu-2gb", nodeCount: 2, protect: true },
+      domain: { name: "news.example.com", zone: "example.com" },
+    });
+  });
+
+  it("gives the stack named local the local Docker settings, and ignores the DigitalOcean keys there", () => {
+    expect(parse("local", { localPostgresPassword: "pw", region: "not-checked-here" })).toEqual({
+      project: "newsletter",
+      stack: "local",
+      appVersion: undefined,
+      target: "local",
+      postgresImage: "postgres:17",
+      networkMode: "bridge",
+      keepDataOnDestroy: true,
+      port: 8000,
+      postgresPort: 5432,
+      postgresPassword: "pw",
+    });
+  });
+
+  it("returns a frozen object", () => {
+    const config = parse("pr-1");
+    expect(Object.isFrozen(config)).toBe(true);
+    if (config.target === "digitalocean") expect(Object.isFrozen(config.registry)).toBe(true);
+  });
+});
+
+describe("parseStackConfig with a wrong setting", () => {
+  it("names an app region given where a database region belongs", () => {
+    expect(errorOf(() => parse("pr-3", { region: "fra1" }))).toBe(
+      header("pr-3") +
+        '  - newsletter:region: "fra1" is not accepted; it is a database region. App Platform regions are ams, blr, ' +
+        'fra, lon, nyc, sfo, sgp, syd, tor (here "fra"); database regions go in newsletter:databaseRegion' +
+        footer("pr-3"),
+    );
+  });
+
+  it("names a database region given as an app region", () => {
+    expect(errorOf(() => parse("production", { database: "cluster", databaseRegion: "ams" }))).toContain(
+      '  - newsletter:databaseRegion: "ams" is not accepted; it is an App Platform region. Database regions are ' +
+        'ams3, blr1, fra1, lon1, nyc1, nyc2, nyc3, sfo2, sfo3, sgp1, syd1, tor1 (here "ams3")',
+    );
+  });
+
+  it("lists the accepted instance sizes for an unknown one", () => {
+    expect(errorOf(() => parse("pr-4", { instanceSize: "basic-xxs" }))).toBe(
+      header("pr-4") +
+        '  - newsletter:instanceSize: "basic-xxs" is not accepted; expected one of apps-s-1vcpu-0.5gb, ' +
+        "apps-s-1vcpu-1gb, apps-s-1vcpu-2gb, apps-s-2vcpu-4gb" +
+        footer("pr-4"),
+    );
+  });
+
+  it("refuses a negative instance count", () => {
+    expect(errorOf(() => parse("pr-5", { instanceCount: "-1" }))).toBe(
+      `${header("pr-5")}  - newsletter:instanceCount: "-1" is not accepted; expected an integer from 1 to 10${footer("pr-5")}`,
+    );
+  });
+
+  it("refuses a missing registry name", () => {
+    expect(errorOf(() => parse("pr-6", { registryName: "" }))).toBe(
+      header("pr-6") +
+        '  - newsletter:registryName: "" is not accepted; expected at most 63 lower-case letters, digits and ' +
+        "hyphens, starting with a letter and not ending with a hyphen" +
+        footer("pr-6"),
+    );
+  });
+
+  it("reports every problem at once, unknown keys included", () => {
+    const message = errorOf(() => parse("pr-7", { instanceCount: "0", regoin: "fra", createRegistry: "yes" }));
+    expect(message.split("\n").filter((line) => line.startsWith("  - "))).toEqual([
+      expect.stringMatching(/^ {2}- newsletter:regoin: unknown key; the keys are appVersion, registryName, /),
+      '  - newsletter:createRegistry: "yes" is not accepted; expected true or false',
+      '  - newsletter:instanceCount: "0" is not accepted; expected an integer from 1 to 10',
+    ]);
+  });
+
+  it("refuses standby nodes on the smallest database size", () => {
+    expect(errorOf(() => parse("production", { database: "cluster", databaseNodeCount: "2" }))).toContain(
+      "newsletter:databaseNodeCount: 2 needs standby nodes, which db-s-1vcpu-1gb can't have; use 1, or a larger " +
+        "newsletter:databaseSize (db-s-1vcpu-2gb, db-s-2vcpu-4gb, db-s-4vcpu-8gb)",
+    );
+  });
+
+  it("refuses a cluster in another metro than the app", () => {
+    expect(errorOf(() => parse("production", { database: "cluster", databaseRegion: "nyc3" }))).toContain(
+      'newsletter:databaseRegion: "nyc3" is not in the app\'s region "fra" (newsletter:region); use one of fra1, ' +
+        "or move the app",
+    );
+  });
+
+  it("refuses protection for a dev database", () => {
+    expect(errorOf(() => parse("pr-9", { protectDatabase: "true" }))).toContain(
+      'newsletter:protectDatabase: true needs newsletter:database "cluster"',
+    );
+  });
+
+  it("asks the local stack for its Postgres password", () => {
+    expect(errorOf(() => parse("local"))).toContain(
+      "newsletter:localPostgresPassword is empty; `npm run up:local` stores a generated one, or run " +
+        "`pulumi config set --secret localPostgresPassword <password> --stack local`",
+    );
+  });
+});
