@@ -30,7 +30,8 @@ const SettingsSchema = z.strictObject({
   application: z.strictObject({
     port,
     host: text,
-    version: text.default("dev").describe(text.description ?? ""),
+    // Empty counts as unset: a build without `--build-arg APP_VERSION=...` must still start.
+    version: z.preprocess((v) => (v === "" ? undefined : v), text.default("dev")).describe(text.description ?? ""),
     shutdown_grace_seconds: integer(0, 3_600),
   }),
   database: z.strictObject({

@@ -82,6 +82,10 @@ describe("loadSettings with the committed configuration/", () => {
     expect(settings.application.port).toBe(8000);
   });
 
+  it("reports version dev when APP_APPLICATION__VERSION is empty (an image built without APP_VERSION)", () => {
+    expect(loadSettings({ dir, env: { APP_APPLICATION__VERSION: "" } }).application.version).toBe("dev");
+  });
+
   it("treats an empty APP_DATABASE__CA_CERT as no CA", () => {
     expect(loadSettings({ dir, env: { APP_DATABASE__CA_CERT: "" } }).database.ca_cert).toBeUndefined();
   });
