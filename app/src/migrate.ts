@@ -1,31 +1,20 @@
 // Entry point of the migration job (`node dist/migrate.js`): apply pending migrations, then exit (0 on success).
-import { resolve } from "node:path";
 import pino from "pino";
 import { redact } from "./database";
+import { settingsOrExit } from "./entry";
 import { loggerOptions } from "./logger";
 import { runMigrations } from "./migrations";
-import { loadSettings, type Settings } from "./settings";
 
-function main(): void {
-  let settings: Settings;
-  try {
-    settings = loadSettings({ dir: resolve(process.cwd(), "configuration"), env: process.env });
-  } catch (error) {
-    pino().fatal((error as Error).message);
+const settings = settingsOrExit();
+const log = pino(loggerOptions(settings));
+log.info(`newsletter ${settings.application.version} migrating`);
+runMigrations(settings, log).then(
+  (applied) => {
+    log.info({ applied }, applied.length > 0 ? `applied ${applied.length} migration(s)` : "already up to date");
+    process.exit(0);
+  },
+  (error: unknown) => {
+    log.error(redact(`migration failed: ${(error as Error).message}`, settings.database.password));
     process.exit(1);
-  }
-  const log = pino(loggerOptions(settings));
-  log.info(`newsletter ${settings.application.version} migrating`);
-  runMigrations(settings, log).then(
-    (applied) => {
-      log.info({ applied }, applied.length > 0 ? `applied ${applied.length} migration(s)` : "already up to date");
-      process.exit(0);
-    },
-    (error: unknown) => {
-      log.error(redact(`migration failed: ${(error as Error).message}`, settings.database.password));
-      process.exit(1);
-    },
-  );
-}
-
-main();
+  },
+);

@@ -1,25 +1,13 @@
-// Entry point of the image (`node dist/server.js`): settings from ./configuration and the environment, then serve.
-import { resolve } from "node:path";
+// Entry point of the image (`node dist/server.js`): settings from ./configuration and the environment, then serve
+// until SIGTERM.
 import pino from "pino";
+import { settingsOrExit } from "./entry";
 import { serve } from "./serve";
-import { loadSettings, type Settings } from "./settings";
 
-function main(): void {
-  let settings: Settings;
-  try {
-    settings = loadSettings({ dir: resolve(process.cwd(), "configuration"), env: process.env });
-  } catch (error) {
-    // No settings, so no password to hide yet; the message names the variable or file and the key.
-    pino().fatal((error as Error).message);
+serve(settingsOrExit()).then(
+  async (server) => process.exit(await server.stopped),
+  (error: unknown) => {
+    pino().fatal({ err: error }, "could not start");
     process.exit(1);
-  }
-  serve(settings).then(
-    async (server) => process.exit(await server.stopped),
-    (error: unknown) => {
-      pino().fatal({ err: error }, "could not start");
-      process.exit(1);
-    },
-  );
-}
-
-main();
+  },
+);

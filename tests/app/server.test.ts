@@ -77,6 +77,29 @@ describe("the server process (dist/server.js)", () => {
     }
   }
 
+  /**
+   * A POST /subscriptions that is in flight inside the app: its INSERT waits on a lock this test holds on the table.
+   * `release` lets it through; `outcome` is the HTTP status, or "connection closed".
+   */
+  async function stuckSubscription(server: Running, email: string) {
+    const locker = await pg.client(database);
+    await locker.query("BEGIN; LOCK TABLE subscriptions IN ACCESS EXCLUSIVE MODE");
+    const outcome = fetch(`${server.url}/subscriptions`, {
+      method: "POST",
+      headers: FORM,
+      body: `name=in%20flight&email=${encodeURIComponent(email)}`,
+    }).then(
+      (r) => r.status,
+      () => "connection closed",
+    );
+    await untilInsertWaits();
+    const release = async () => {
+      await locker.query("COMMIT");
+      await locker.end();
+    };
+    return { outcome, release };
+  }
+
   it("logs its version in its first line, as JSON", async () => {
     const server = await start({ APP_APPLICATION__VERSION: "3f2c1ab" });
     await untilListening(server);
@@ -89,29 +112,16 @@ describe("the server process (dist/server.js)", () => {
   it("on SIGTERM stops accepting connections, finishes the request in flight, and exits 0", async () => {
     const server = await start();
     await untilListening(server);
-    // Hold a lock on the table so that the request's INSERT waits inside Postgres.
-    const locker = await pg.client(database);
-    await locker.query("BEGIN; LOCK TABLE subscriptions IN ACCESS EXCLUSIVE MODE");
-    try {
-      const inFlight = fetch(`${server.url}/subscriptions`, {
-        method: "POST",
-        headers: FORM,
-        body: "name=in%20flight&email=inflight%40example.com",
-      });
-      await untilInsertWaits();
-      server.child.kill("SIGTERM");
-      // The listener closes: a new connection is refused while the old request is still running.
-      await new Promise((r) => setTimeout(r, 300));
-      await expect(fetch(`${server.url}/health_check`)).rejects.toThrow();
-      expect(server.child.exitCode).toBeNull();
+    const request = await stuckSubscription(server, "inflight@example.com");
+    server.child.kill("SIGTERM");
+    // The listener closes: a new connection is refused while the old request is still running.
+    await new Promise((r) => setTimeout(r, 300));
+    await expect(fetch(`${server.url}/health_check`)).rejects.toThrow();
+    expect(server.child.exitCode).toBeNull();
 
-      await locker.query("COMMIT");
-      const response = await inFlight;
-      expect(response.status).toBe(200);
-      expect(await server.exited).toBe(0);
-    } finally {
-      await locker.end();
-    }
+    await request.release();
+    expect(await request.outcome).toBe(200);
+    expect(await server.exited).toBe(0);
     expect(await subscriptionRows(pg, database)).toContainEqual({ email: "inflight@example.com", name: "in flight" });
     expect(server.lines.map((l) => JSON.parse(l).msg)).toEqual(expect.arrayContaining(["shutting down", "stopped"]));
   });
@@ -119,26 +129,15 @@ describe("the server process (dist/server.js)", () => {
   it("cuts off a request still running when the grace period is over, and exits 1", async () => {
     const server = await start({ APP_APPLICATION__SHUTDOWN_GRACE_SECONDS: "1" });
     await untilListening(server);
-    const locker = await pg.client(database);
-    await locker.query("BEGIN; LOCK TABLE subscriptions IN ACCESS EXCLUSIVE MODE");
+    const request = await stuckSubscription(server, "slow@example.com");
+    const signalled = Date.now();
+    server.child.kill("SIGTERM");
     try {
-      const inFlight = fetch(`${server.url}/subscriptions`, {
-        method: "POST",
-        headers: FORM,
-        body: "name=slow&email=slow%40example.com",
-      }).then(
-        (r) => r.status,
-        () => "connection closed",
-      );
-      await untilInsertWaits();
-      const signalled = Date.now();
-      server.child.kill("SIGTERM");
       expect(await server.exited).toBe(1);
       expect(Date.now() - signalled).toBeLessThan(5_000);
-      expect(await inFlight).toBe("connection closed");
+      expect(await request.outcome).toBe("connection closed");
     } finally {
-      await locker.query("ROLLBACK");
-      await locker.end();
+      await request.release();
     }
   });
 
