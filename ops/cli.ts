@@ -2,7 +2,7 @@
 // probe, file system and API clients into runCli, and turns its result into the process exit code. Exit codes are
 // listed in ops/errors.ts and in `npm run ops -- --help`.
 import { execFile } from "node:child_process";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import type { Deps } from "./commands";
 import { DigitalOceanClient } from "./digitalocean";
@@ -37,6 +37,10 @@ const deps: Deps = {
     await mkdir(dir, { recursive: true });
   },
   gitHead,
+  setOutput: async (name, value) => {
+    if (process.env.GITHUB_OUTPUT)
+      await appendFile(process.env.GITHUB_OUTPUT, `${name}=${value.replace(/\s+/g, " ")}\n`, "utf8");
+  },
   github: () => {
     const token = process.env.GITHUB_TOKEN;
     if (!token)

@@ -50,6 +50,8 @@ export interface Deps {
   ensureDir(path: string): Promise<void>;
   /** The checked-out commit, if this is a git checkout. */
   gitHead(): Promise<string | undefined>;
+  /** A step output for the workflow (GitHub Actions' $GITHUB_OUTPUT); nothing outside Actions. */
+  setOutput(name: string, value: string): Promise<void>;
   /** Clients for the GitHub and DigitalOcean APIs; they throw OpsError(prerequisite) when their token is missing. */
   github(): PullRequestSource & GitHubWriter;
   digitalocean(): CloudInventory | undefined;
@@ -77,9 +79,12 @@ async function open(
   return { ws, env };
 }
 
-function printOutputs(deps: Deps, outputs: StackOutputs): void {
+async function printOutputs(deps: Deps, outputs: StackOutputs): Promise<void> {
   const url = outputUrl(outputs);
-  if (url !== undefined) deps.print(`URL: ${url}`);
+  if (url !== undefined) {
+    deps.print(`URL: ${url}`);
+    await deps.setOutput("url", url);
+  }
   const cost = outputCost(outputs);
   if (cost !== undefined) deps.print(`estimated cost: ${costText(cost)}`);
 }
@@ -127,7 +132,7 @@ export async function up(deps: Deps, rawStack: string, options: { summaryFile?: 
   const { ws } = await open(deps, stack);
   const handle = await ws.createOrSelect(stack.name);
   const outputs = await handle.up();
-  printOutputs(deps, outputs);
+  await printOutputs(deps, outputs);
   if (options.summaryFile !== undefined) {
     const url = outputUrl(outputs);
     await deps.writeFile(options.summaryFile, `### Deployed \`${stack.name}\`\n\n**URL:** ${url ?? "not reported"}\n`);
@@ -212,7 +217,7 @@ export async function reviewUp(deps: Deps, rawPr: string, options: ReviewUpOptio
   await handle.setTags(tags);
   verifyTags(tags, await handle.listTags());
   const outputs = await handle.up();
-  printOutputs(deps, outputs);
+  await printOutputs(deps, outputs);
   if (options.summaryFile !== undefined)
     await deps.writeFile(options.summaryFile, reviewComment({ pr, outputs, commit, ttlMs }));
   return ExitCode.ok;

@@ -146,6 +146,7 @@ export interface TestDeps extends Deps {
   readonly files: Map<string, string>;
   readonly dirs: string[];
   readonly probeCalls: string[];
+  readonly stepOutputs: Record<string, string>;
 }
 
 export function testDeps(
@@ -165,7 +166,9 @@ export function testDeps(
   const files = new Map<string, string>();
   const dirs: string[] = [];
   const probeCalls: string[] = [];
+  const stepOutputs: Record<string, string> = {};
   return {
+    stepOutputs,
     out,
     errors,
     files,
@@ -200,6 +203,9 @@ export function testDeps(
       dirs.push(dir);
     },
     gitHead: async () => options.head,
+    setOutput: async (name, value) => {
+      stepOutputs[name] = value;
+    },
     github: () => {
       if (options.github === undefined) throw new OpsError("GITHUB_TOKEN is not set", ExitCode.prerequisite);
       return options.github;

@@ -85,6 +85,7 @@ describe("up local / destroy local", () => {
     });
     expect(backend.calls).toEqual(["up local"]);
     expect(deps.out).toContain("URL: http://127.0.0.1:8000");
+    expect(deps.stepOutputs).toEqual({ url: "http://127.0.0.1:8000" });
   });
 
   it("creates the local stack on the first run", async () => {
