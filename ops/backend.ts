@@ -55,6 +55,14 @@ function passphraseVars(env: Env, fallback?: string): Record<string, string> | u
   return fallback === undefined ? undefined : { PULUMI_CONFIG_PASSPHRASE: fallback };
 }
 
+/**
+ * The passphrase provider keeps its salt in Pulumi.<stack>.yaml, which a CI checkout of a PR stack never has (and
+ * production's may not): without it Pulumi would mint a new salt and fail to decrypt the state ("incorrect
+ * passphrase", pulumi/pulumi#16412). This makes Pulumi take the secrets manager recorded in the stack's state
+ * instead (pulumi/pulumi#17236; the opt-in variable is named in pulumi/pulumi#24535).
+ */
+const STATE_SECRETS_MANAGER = { PULUMI_FALLBACK_TO_STATE_SECRETS_MANAGER: "true" };
+
 export function stackEnvironment(stack: StackRef, env: Env, repoRoot: string): StackEnvironment {
   const quiet = { PULUMI_SKIP_UPDATE_CHECK: "true" };
   if (stack.kind === "local") {
@@ -92,7 +100,11 @@ export function stackEnvironment(stack: StackRef, env: Env, repoRoot: string): S
       ExitCode.prerequisite,
     );
   }
-  return { envVars: { ...quiet, ...passphrase }, secretsProvider: "passphrase", backend: redact(url) };
+  return {
+    envVars: { ...quiet, ...passphrase, ...STATE_SECRETS_MANAGER },
+    secretsProvider: "passphrase",
+    backend: redact(url),
+  };
 }
 
 /** A backend URL for the log: the postgres:// form can carry a password. */

@@ -51,7 +51,7 @@ describe("stackEnvironment", () => {
     expect(env.envVars.PULUMI_BACKEND_URL).toBe("file:///repo/.pulumi-state");
   });
 
-  it("uses the Spaces backend with the passphrase provider for production and PR stacks", () => {
+  it("uses the Spaces backend with the passphrase provider, salt from the state, for production and PR stacks", () => {
     const env = {
       PULUMI_BACKEND_URL: spaces,
       AWS_ACCESS_KEY_ID: "k",
@@ -61,7 +61,11 @@ describe("stackEnvironment", () => {
     };
     for (const stack of [production, pr]) {
       expect(stackEnvironment(stack, env, "/repo")).toEqual({
-        envVars: { PULUMI_SKIP_UPDATE_CHECK: "true", PULUMI_CONFIG_PASSPHRASE: "p" },
+        envVars: {
+          PULUMI_SKIP_UPDATE_CHECK: "true",
+          PULUMI_CONFIG_PASSPHRASE: "p",
+          PULUMI_FALLBACK_TO_STATE_SECRETS_MANAGER: "true",
+        },
         secretsProvider: "passphrase",
         backend: spaces,
       });
