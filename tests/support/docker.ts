@@ -1,13 +1,19 @@
 // The real Docker engine, for tests that build and run the image. Off CI, a machine without an engine skips these
 // tests with the reason; with REQUIRE_DOCKER=1 (set by .ci/run) a missing engine fails them instead.
-import { execFile, execFileSync } from "node:child_process";
-import { promisify } from "node:util";
+import { execFileSync } from "node:child_process";
 import { describe, it } from "vitest";
+import { dockerBin } from "./docker-cli";
 
-const run = promisify(execFile);
-
-/** The client to use: `DOCKER` (set by .ci/run to one with BuildKit built in), else `docker` on PATH. */
-export const dockerBin = process.env.DOCKER ?? "docker";
+// The client helpers live in ./docker-cli.ts (no vitest there, so bench scripts use them too).
+export {
+  type BuildOptions,
+  baseImageBuildArgs,
+  buildImage,
+  docker,
+  dockerBin,
+  dockerRaw,
+  removeQuietly,
+} from "./docker-cli";
 
 function engineProblem(): string | undefined {
   try {
@@ -35,86 +41,4 @@ export function describeWithDocker(name: string, body: () => void): void {
     console.warn(`[skipped] ${name}: ${problem}`);
     describe.skip(`${name} [skipped: ${problem}]`, body);
   }
-}
-
-/**
- * Base-image overrides for `docker build`. On a normal machine none are set and the Dockerfile's official defaults
- * are pulled; where no registry is reachable, .ci/run exports stand-ins (STANDIN_BUILD_IMAGE, STANDIN_RUNTIME_IMAGE).
- */
-export function baseImageBuildArgs(): Record<string, string> {
-  const args: Record<string, string> = {};
-  if (process.env.STANDIN_BUILD_IMAGE) args.BUILD_IMAGE = process.env.STANDIN_BUILD_IMAGE;
-  if (process.env.STANDIN_RUNTIME_IMAGE) args.RUNTIME_IMAGE = process.env.STANDIN_RUNTIME_IMAGE;
-  return args;
-}
-
-/** Run the Docker client; rejects with its stderr on a non-zero exit. */
-export async function docker(args: readonly string[], options: { timeoutMs?: number } = {}): Promise<string> {
-  const { stdout } = await run(dockerBin, args, {
-    env: { ...process.env, DOCKER_BUILDKIT: "1" },
-    maxBuffer: 64 * 1024 * 1024,
-    timeout: options.timeoutMs ?? 600_000,
-  });
-  return stdout.trim();
-}
-
-/** Run the Docker client and return its raw stdout (for `docker save`-sized output, use `-o FILE` instead). */
-export async function dockerRaw(
-  args: readonly string[],
-  options: { timeoutMs?: number; env?: Readonly<Record<string, string>> } = {},
-): Promise<{ stdout: string; stderr: string }> {
-  // `env` reaches the client only: `docker run -e NAME` (no value) copies NAME from it, so values such as passwords
-  // stay out of the command line.
-  const { stdout, stderr } = await run(dockerBin, args, {
-    env: { ...process.env, ...options.env, DOCKER_BUILDKIT: "1" },
-    maxBuffer: 256 * 1024 * 1024,
-    timeout: options.timeoutMs ?? 600_000,
-  });
-  return { stdout, stderr };
-}
-
-export interface BuildOptions {
-  /** Build context; the repository root by default. */
-  readonly context?: string;
-  /** Dockerfile path; `<context>/Dockerfile` by default. */
-  readonly dockerfile?: string;
-  readonly tag: string;
-  readonly target?: string;
-  readonly platform?: string;
-  readonly buildArgs?: Readonly<Record<string, string>>;
-  /** BuildKit secrets: id → source file. */
-  readonly secrets?: Readonly<Record<string, string>>;
-  /** Ignore the layer cache (cache mounts such as npm's download cache are kept). */
-  readonly noCache?: boolean;
-}
-
-/**
- * `docker build` with BuildKit and host networking (no bridge exists here). Returns the plain-progress build log
- * (BuildKit writes it to stderr), so callers can show which steps were CACHED.
- */
-export async function buildImage(options: BuildOptions): Promise<string> {
-  const context = options.context ?? process.cwd();
-  const args = ["build", "--network", "host", "--progress", "plain", "-t", options.tag];
-  args.push("-f", options.dockerfile ?? `${context}/Dockerfile`);
-  if (options.target !== undefined) args.push("--target", options.target);
-  if (options.platform !== undefined) args.push("--platform", options.platform);
-  if (options.noCache) args.push("--no-cache");
-  for (const [name, value] of Object.entries(options.buildArgs ?? {})) args.push("--build-arg", `${name}=${value}`);
-  for (const [id, src] of Object.entries(options.secrets ?? {})) args.push("--secret", `id=${id},src=${src}`);
-  args.push(context);
-  try {
-    const { stderr } = await dockerRaw(args, { timeoutMs: 900_000 });
-    return stderr;
-  } catch (error) {
-    const detail = error instanceof Error && "stderr" in error ? String(error.stderr).slice(-4000) : String(error);
-    throw new Error(`docker build ${options.tag} failed:\n${detail}`);
-  }
-}
-
-/** Remove containers and images, ignoring the ones that are already gone (for afterAll). */
-export async function removeQuietly(kind: "container" | "image", names: readonly string[]): Promise<void> {
-  const present = names.filter((name) => name !== "");
-  if (present.length === 0) return;
-  const args = kind === "container" ? ["rm", "-f", "-v", ...present] : ["rmi", "-f", ...present];
-  await docker(args).catch(() => {});
 }
