@@ -75,8 +75,15 @@ const POSTGRES_DEFAULT_PORT = 5432;
  */
 const POSTGRES_DATA_PATH = "/var/lib/postgresql/data";
 
-/** The node binary of the runtime image: distroless has no shell or curl, so the health check is exec-form node. */
-const RUNTIME_NODE = MIGRATE_ARGV[0] ?? "/nodejs/bin/node";
+/**
+ * The runtime image's node binary (the first word of the migrate command): distroless has no curl and the image's
+ * /bin/sh is there only for App Platform, so the health check is exec-form node.
+ */
+const RUNTIME_NODE: string = (() => {
+  const node = MIGRATE_ARGV[0];
+  if (node === undefined) throw new Error("infra/image.ts: MIGRATE_ARGV is empty; it must start with the node binary");
+  return node;
+})();
 
 export interface HealthcheckSpec {
   /** Exec form: `["CMD", argv...]`, no shell involved. */
