@@ -1,0 +1,333 @@
+// The App Platform spec the program produces (under mocks), run the way App Platform runs it, on a real Docker
+// engine and a real PostgreSQL that serves TLS: this is what shows that the infrastructure and the app agree.
+//
+// What stands in for DigitalOcean here, and the platform behaviour it reproduces:
+// - the image is built with the settings the program gives docker.Image (plus the stand-in base images), where App
+//   Platform would pull the same build by digest from DOCR;
+// - each database component's bindable variables (`${db.HOSTNAME}`, ...) resolve against the test server. A
+//   cluster component binds its `db_user` and `db_name`; the cluster's admin is `doadmin`, which owns the databases
+//   created through the API ("By default, PostgreSQL database clusters come with a user, doadmin, which has full
+//   access to every database you create", docs.digitalocean.com/products/databases/postgresql/how-to/
+//   modify-user-privileges), while an API-created user is a plain login role, without CREATE on `public` on
+//   PostgreSQL 15+. A dev database has one user, named like the component, that owns its database;
+// - the PRE_DEPLOY job's `run_command` replaces the image's entrypoint, and must exit 0 before the service starts;
+// - the service runs the image's own command with the service's envs, and answers on `http_port`, where the health
+//   check probes `health_check.http_path`.
+// Containers use the host's network only (../shared/WORKPLACE.md), so `http_port` is a port on 127.0.0.1.
+import { randomBytes } from "node:crypto";
+import { connect } from "node:net";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import type { AppPlatformSpec } from "../../infra/app-spec";
+import {
+  baseImageBuildArgs,
+  buildImage,
+  describeWithDocker,
+  docker,
+  dockerRaw,
+  removeQuietly,
+} from "../support/docker";
+import { startPostgres, type TestPostgres } from "../support/postgres";
+import { cliConfig, type ProgramRun, runProgram } from "./support/pulumi-program";
+
+/** The admin user DigitalOcean creates with every managed database cluster. */
+const CLUSTER_ADMIN = "doadmin";
+const APP_VERSION = "c0ffee0123456789abcdef0123456789abcdef01";
+
+interface BuildInputs {
+  context: string;
+  dockerfile: string;
+  target: string;
+  platform: string;
+  args: Record<string, string>;
+}
+
+/** The spec and the image build settings from one mocked run of the program. */
+async function programFor(stack: string): Promise<{ run: ProgramRun; spec: AppPlatformSpec; build: BuildInputs }> {
+  const run = await runProgram(stack, { ...cliConfig(stack), "newsletter:appVersion": APP_VERSION });
+  const app = run.resources.find((r) => r.type === "digitalocean:index/app:App");
+  const image = run.resources.find((r) => r.type === "docker:index/image:Image");
+  if (!app || !image) throw new Error(`the ${stack} program registered no app or no image`);
+  return { run, spec: app.inputs.spec as AppPlatformSpec, build: image.inputs.build as BuildInputs };
+}
+
+/** One database role, as DigitalOcean would have made it. */
+interface Role {
+  readonly name: string;
+  readonly password: string;
+}
+
+/** What App Platform would bind for each database component of a spec, on the test server. */
+interface Bindings {
+  readonly values: ReadonlyMap<string, string>;
+  /** Roles and the database each component binds, to inspect afterwards. */
+  readonly components: ReadonlyMap<string, { role: Role; database: string }>;
+}
+
+const newPassword = () => randomBytes(18).toString("base64url");
+
+/**
+ * Create the roles and databases the spec's `databases` imply, with the privileges DigitalOcean gives them, and
+ * return every bindable variable App Platform would resolve for them.
+ */
+async function provision(pg: TestPostgres, spec: AppPlatformSpec): Promise<Bindings> {
+  const admin = await pg.client("postgres");
+  const roles = new Map<string, Role>();
+  const role = async (name: string, attributes: string): Promise<Role> => {
+    const existing = roles.get(name);
+    if (existing) return existing;
+    const created = { name, password: newPassword() };
+    await admin.query(`CREATE ROLE ${ident(name)} LOGIN ${attributes} PASSWORD '${created.password}'`);
+    roles.set(name, created);
+    return created;
+  };
+  const databases = new Set<string>();
+  const database = async (name: string, owner: string) => {
+    if (databases.has(name)) return;
+    await admin.query(`CREATE DATABASE ${ident(name)} OWNER ${ident(owner)}`);
+    databases.add(name);
+  };
+
+  const values = new Map<string, string>();
+  const components = new Map<string, { role: Role; database: string }>();
+  try {
+    for (const component of spec.databases) {
+      let bound: { role: Role; database: string };
+      if (component.production) {
+        // A cluster: doadmin owns the databases created through the API; other users are plain login roles.
+        const clusterAdmin = await role(CLUSTER_ADMIN, "CREATEDB CREATEROLE");
+        const dbName = component.dbName ?? "defaultdb";
+        await database(dbName, clusterAdmin.name);
+        const user = component.dbUser ?? CLUSTER_ADMIN;
+        bound = { role: user === CLUSTER_ADMIN ? clusterAdmin : await role(user, ""), database: dbName };
+      } else {
+        // A dev database: one user, named like the component, owning its database.
+        const owner = await role(component.name, "");
+        await database(component.name, owner.name);
+        bound = { role: owner, database: component.name };
+      }
+      components.set(component.name, bound);
+      const variables: Record<string, string> = {
+        HOSTNAME: pg.host,
+        PORT: String(pg.port),
+        USERNAME: bound.role.name,
+        PASSWORD: bound.role.password,
+        DATABASE: bound.database,
+        CA_CERT: pg.caCert ?? "",
+      };
+      for (const [name, value] of Object.entries(variables)) values.set(`${component.name}.${name}`, value);
+    }
+  } finally {
+    await admin.end();
+  }
+  return { values, components };
+}
+
+const ident = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
+/** Substitute `${component.VARIABLE}` as App Platform does; a reference App Platform couldn't resolve fails. */
+function resolveEnvs(envs: readonly { key: string; value: string }[], bindings: Bindings): Record<string, string> {
+  const resolved: Record<string, string> = {};
+  for (const { key, value } of envs) {
+    resolved[key] = value.replace(/\$\{([^}]+)\}/g, (_match, reference: string) => {
+      const bound = bindings.values.get(reference);
+      if (bound === undefined) throw new Error(`${key} refers to \${${reference}}, which no component provides`);
+      return bound;
+    });
+  }
+  return resolved;
+}
+
+/** `docker run` flags that pass each variable by name; the values travel in the client's environment, not argv. */
+const envFlags = (env: Record<string, string>) => Object.keys(env).flatMap((name) => ["-e", name]);
+
+async function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port }, () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.on("error", () => resolve(true));
+  });
+}
+
+/**
+ * The service must answer on the spec's http_port itself (no port override: that is what is being checked), and
+ * host networking shares the machine's ports. Wait a while for another process to let go of it, then say so.
+ */
+async function waitForFreePort(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await portIsFree(port))) {
+    if (Date.now() > deadline) {
+      throw new Error(`port ${port} on 127.0.0.1 (the spec's http_port) is still taken after ${timeoutMs} ms`);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+async function waitForHealthy(url: string, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "no answer";
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(url);
+      if (response.status === 200) return response.status;
+      last = `HTTP ${response.status}`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${url} did not answer 200 within ${timeoutMs} ms (last: ${last})`);
+}
+
+describeWithDocker("the App Platform spec, run as App Platform would (real Docker, real PostgreSQL)", () => {
+  const id = randomBytes(4).toString("hex");
+  const image = `newsletter-conformance:${id}`;
+  const containers: string[] = [];
+  let pg: TestPostgres;
+
+  beforeAll(async () => {
+    pg = await startPostgres({ tls: true });
+    // The image, built with the settings the production program hands docker.Image.
+    const { build } = await programFor("production");
+    await buildImage({
+      context: build.context,
+      dockerfile: build.dockerfile,
+      target: build.target,
+      platform: build.platform,
+      buildArgs: { ...build.args, ...baseImageBuildArgs() },
+      tag: image,
+    });
+  });
+
+  afterAll(async () => {
+    await removeQuietly("container", containers);
+    await removeQuietly("image", [image]);
+    await pg?.destroy();
+  });
+
+  /** Deploy one stack's spec: provision, PRE_DEPLOY job, service; then probe and subscribe. */
+  function deploys(stack: string, check: (bindings: Bindings, spec: AppPlatformSpec) => Promise<void>) {
+    it(`deploys the ${stack} spec: the migration job, then the service, which stores a subscription`, async () => {
+      const { spec } = await programFor(stack);
+      const [service] = spec.services;
+      const [job] = spec.jobs;
+      if (!service || !job) throw new Error("the spec has no service or no job");
+      expect(job.kind).toBe("PRE_DEPLOY");
+      expect(job.image).toEqual(service.image);
+      const bindings = await provision(pg, spec);
+
+      // PRE_DEPLOY: run_command in place of the entrypoint, with the job's envs; it must succeed.
+      const [entrypoint, ...args] = job.runCommand.split(" ");
+      const jobEnv = resolveEnvs(job.envs, bindings);
+      const jobName = `newsletter-conformance-${stack}-job-${id}`;
+      containers.push(jobName);
+      const jobRun = await dockerRaw(
+        [
+          "run",
+          "--name",
+          jobName,
+          "--network",
+          "host",
+          ...envFlags(jobEnv),
+          "--entrypoint",
+          entrypoint ?? "",
+          image,
+          ...args,
+        ],
+        { env: jobEnv, timeoutMs: 120_000 },
+      );
+      expect(await docker(["inspect", "--format", "{{.State.ExitCode}}", jobName])).toBe("0");
+      for (const secret of Object.entries(jobEnv)
+        .filter(([k]) => k.endsWith("PASSWORD"))
+        .map(([, v]) => v)) {
+        expect(jobRun.stdout + jobRun.stderr).not.toContain(secret);
+      }
+
+      // The service: the image's own command, the service's envs, listening on http_port.
+      await waitForFreePort(service.httpPort, 60_000);
+      const serviceEnv = resolveEnvs(service.envs, bindings);
+      const serviceName = `newsletter-conformance-${stack}-web-${id}`;
+      containers.push(serviceName);
+      await dockerRaw(["run", "-d", "--name", serviceName, "--network", "host", ...envFlags(serviceEnv), image], {
+        env: serviceEnv,
+      });
+      try {
+        const base = `http://127.0.0.1:${service.httpPort}`;
+        expect(await waitForHealthy(`${base}${service.healthCheck.httpPath}`, 30_000)).toBe(200);
+        // The answer came from this container (host networking: another process on the port would answer too).
+        expect(await docker(["inspect", "--format", "{{.State.Status}}", serviceName])).toBe("running");
+
+        const email = `${stack}-${id}@example.com`;
+        const response = await fetch(`${base}/subscriptions`, {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body: new URLSearchParams({ name: `Conformance ${stack}`, email }).toString(),
+        });
+        expect(response.status).toBe(200);
+
+        const serviceDb = bindings.components.get("db");
+        if (!serviceDb) throw new Error("no `db` component bound");
+        const client = await pg.client(serviceDb.database);
+        try {
+          const { rows } = await client.query("SELECT name FROM subscriptions WHERE email = $1", [email]);
+          const logs = rows.length === 0 ? await dockerRaw(["logs", serviceName]) : undefined;
+          expect(rows, logs && `service log:\n${logs.stdout}${logs.stderr}`).toEqual([
+            { name: `Conformance ${stack}` },
+          ]);
+        } finally {
+          await client.end();
+        }
+        await check(bindings, spec);
+
+        const logs = await dockerRaw(["logs", serviceName]);
+        for (const [key, value] of Object.entries(serviceEnv)) {
+          if (key.endsWith("PASSWORD")) expect(logs.stdout + logs.stderr).not.toContain(value);
+        }
+      } finally {
+        await docker(["stop", "--time", "10", serviceName]).catch(() => {});
+      }
+    });
+  }
+
+  deploys("production", async (bindings) => {
+    // The privilege split held: the job migrated as doadmin, which owns the table; the service's role can write
+    // rows but can't create tables in `public` (PostgreSQL 15+), nor touch the migrations ledger.
+    const service = bindings.components.get("db");
+    const migrator = bindings.components.get("db-admin");
+    expect(service?.role.name).toBe("newsletter_app");
+    expect(migrator?.role.name).toBe(CLUSTER_ADMIN);
+    const superuser = await pg.client(service?.database ?? "");
+    try {
+      const { rows } = await superuser.query(
+        "SELECT tableowner FROM pg_tables WHERE schemaname = 'public' AND tablename = 'subscriptions'",
+      );
+      expect(rows).toEqual([{ tableowner: CLUSTER_ADMIN }]);
+    } finally {
+      await superuser.end();
+    }
+    const pgModule = await import("pg");
+    const asService = new pgModule.default.Client({
+      host: pg.host,
+      port: pg.port,
+      user: service?.role.name,
+      password: service?.role.password,
+      database: service?.database,
+    });
+    await asService.connect();
+    try {
+      await expect(asService.query("CREATE TABLE intruder (id int)")).rejects.toThrow(
+        "permission denied for schema public",
+      );
+      await expect(asService.query("SELECT * FROM pgmigrations")).rejects.toThrow("permission denied");
+    } finally {
+      await asService.end();
+    }
+  });
+
+  deploys("pr-42", async (bindings, spec) => {
+    // A dev database: one owner for the job and the service.
+    expect(spec.databases).toEqual([{ name: "db", engine: "PG", production: false }]);
+    expect(bindings.components.get("db")?.role.name).toBe("db");
+  });
+});
