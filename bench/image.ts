@@ -1,0 +1,254 @@
+// `npm run bench:image`: the image's figures next to the goals of issue #3, measured on the local Docker engine.
+// Prints figures only; nothing here passes or fails. Uses the stand-in base images when STANDIN_* are set (.ci/run).
+//
+// What it does, in one run: copies the build context to a temporary folder (so the one-line edit never touches the
+// checkout), builds our image cold (no layer cache and an npm download cache of its own, empty; base images are local
+// and reused), builds again without layer cache but with that npm cache warm, edits one line of app/src/server.ts
+// and rebuilds, builds the naive single-stage anchor (bench/naive.Dockerfile) cold, then times `docker run` → first
+// 200 from the health check for both, against a real Postgres on 127.0.0.1.
+import { randomBytes } from "node:crypto";
+import { appendFile, cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { performance } from "node:perf_hooks";
+import { databaseEnv } from "../infra/env";
+import { HEALTH_CHECK_PATH, imageBuildSettings, MIGRATE_ARGV } from "../infra/image";
+import { baseImageBuildArgs, buildImage, docker, dockerRaw, removeQuietly } from "../tests/support/docker-cli";
+import { freePort, startPostgres, type TestPostgres } from "../tests/support/postgres";
+
+const repoRoot = resolve(__dirname, "..");
+const NODE_BINARY_BYTES = 126.6e6;
+const MB = 1e6;
+const STARTS = 5;
+
+const mb = (bytes: number) => `${(bytes / MB).toFixed(2)} MB`;
+const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+
+async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; result: T }> {
+  const started = performance.now();
+  const result = await work();
+  return { ms: performance.now() - started, result };
+}
+
+/** The build context our Dockerfile and the naive one need, copied so that edits stay out of the checkout. */
+async function copyContext(to: string): Promise<void> {
+  for (const path of [
+    "Dockerfile",
+    ".dockerignore",
+    "app/package.json",
+    "app/package-lock.json",
+    "app/build.mjs",
+    "app/src",
+    "app/migrations",
+    "configuration",
+    "bench/naive.Dockerfile",
+  ]) {
+    await cp(join(repoRoot, path), join(to, path), { recursive: true });
+  }
+}
+
+/** IDs of BuildKit's cache mounts, to find (and later remove) the npm cache this run creates. */
+async function cacheMountIds(): Promise<Set<string>> {
+  const entries: Array<{ ID: string; CacheType: string }> = JSON.parse(
+    await docker(["system", "df", "-v", "--format", "{{json .BuildCache}}"]),
+  );
+  return new Set(entries.filter((e) => e.CacheType === "exec.cachemount").map((e) => e.ID));
+}
+
+/** Lines of a plain-progress build log that belong to the step running `npm ci`: its header and its CACHED mark. */
+function dependencyStepLines(log: string): string[] {
+  const header = log.split("\n").find((line) => /^#\d+ \[dependencies[^\]]*\] RUN .*npm ci/.test(line));
+  if (header === undefined) return ["(no `npm ci` step in the log)"];
+  const step = header.split(" ")[0] ?? "";
+  const short = header.length > 110 ? `${header.slice(0, 60)} … ${header.slice(-40)}` : header;
+  return [short, ...log.split("\n").filter((line) => line.startsWith(`${step} `) && line !== header)];
+}
+
+async function imageSize(ref: string): Promise<number> {
+  return Number(await docker(["image", "inspect", "--format", "{{.Size}}", ref]));
+}
+
+async function layerCount(ref: string): Promise<number> {
+  return (JSON.parse(await docker(["image", "inspect", "--format", "{{json .RootFS.Layers}}", ref])) as string[])
+    .length;
+}
+
+/** Compressed sizes of the layers above the base, as a registry stores them (needs REGISTRY, e.g. 127.0.0.1:5000). */
+async function compressedAddedBytes(image: string, baseLayers: number): Promise<number | undefined> {
+  const registry = process.env.REGISTRY;
+  if (registry === undefined) return undefined;
+  const tag = image.split(":")[1] ?? "bench";
+  const pushed = `${registry}/newsletter-bench:${tag}`;
+  await docker(["tag", image, pushed]);
+  try {
+    await docker(["push", pushed]);
+    const response = await fetch(`http://${registry}/v2/newsletter-bench/manifests/${tag}`, {
+      headers: { accept: "application/vnd.docker.distribution.manifest.v2+json" },
+    });
+    const manifest = (await response.json()) as { layers: Array<{ size: number }> };
+    return manifest.layers.slice(baseLayers).reduce((sum, layer) => sum + layer.size, 0);
+  } finally {
+    await removeQuietly("image", [pushed]);
+  }
+}
+
+/** Milliseconds from `docker run` to the first 200 from the health check. */
+async function timeToFirst200(image: string, env: Record<string, string>, port: number): Promise<number> {
+  const flags = Object.keys(env).flatMap((name) => ["-e", name]);
+  const started = performance.now();
+  const run = dockerRaw(["run", "-d", "--network", "host", ...flags, image], { env });
+  let ms = Number.NaN;
+  const deadline = started + 120_000;
+  while (performance.now() < deadline) {
+    const status = await fetch(`http://127.0.0.1:${port}${HEALTH_CHECK_PATH}`).then(
+      (r) => r.status,
+      () => 0,
+    );
+    if (status === 200) {
+      ms = performance.now() - started;
+      break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  const { stdout } = await run;
+  await removeQuietly("container", [stdout.trim()]);
+  return ms;
+}
+
+async function main(): Promise<void> {
+  const id = randomBytes(3).toString("hex");
+  const ours = `newsletter-bench:${id}`;
+  const naive = `newsletter-bench:${id}-naive`;
+  const context = await mkdtemp(join(tmpdir(), "newsletter-bench-"));
+  const settings = imageBuildSettings({ appVersion: `bench-${id}`, buildArgs: baseImageBuildArgs() });
+  const dockerfile = join(context, "Dockerfile");
+  const common = { context, dockerfile, buildArgs: settings.args, target: settings.target, tag: ours };
+  let pg: TestPostgres | undefined;
+  const mountsBefore = await cacheMountIds();
+  try {
+    await copyContext(context);
+    // A cache mount of this run's own, so "cold" also means an empty npm download cache. Same layers otherwise.
+    const source = await readFile(dockerfile, "utf8");
+    await writeFile(dockerfile, source.replace("id=newsletter-npm,", `id=newsletter-npm-bench-${id},`));
+
+    console.log(`Building (context copied to ${context}) …`);
+    const cold = await timed(() => buildImage({ ...common, noCache: true }));
+    const warmNpm = await timed(() => buildImage({ ...common, noCache: true }));
+    await appendFile(
+      join(context, "app/src/server.ts"),
+      `\n(globalThis as Record<string, unknown>).benchEdit = "${id}";\n`,
+    );
+    const rebuild = await timed(() => buildImage(common));
+    const naiveCold = await timed(() =>
+      buildImage({
+        context,
+        dockerfile: join(context, "bench/naive.Dockerfile"),
+        tag: naive,
+        noCache: true,
+        buildArgs: settings.args.BUILD_IMAGE === undefined ? {} : { BUILD_IMAGE: settings.args.BUILD_IMAGE },
+      }),
+    );
+
+    const runtimeBase = settings.args.RUNTIME_IMAGE ?? /ARG RUNTIME_IMAGE=(\S+)/.exec(source)?.[1] ?? "";
+    const [size, baseSize, naiveSize, baseLayers] = await Promise.all([
+      imageSize(ours),
+      imageSize(runtimeBase),
+      imageSize(naive),
+      layerCount(runtimeBase),
+    ]);
+    const added = size - baseSize;
+    const compressed = await compressedAddedBytes(ours, baseLayers);
+    // `docker history` lists the newest step first: the rows above the base's own rows are this Dockerfile's.
+    const historyOf = async (ref: string) =>
+      (await docker(["history", "--human=false", "--format", "{{.Size}}\t{{.CreatedBy}}", ref])).split("\n");
+    const [ourHistory, baseHistory] = await Promise.all([historyOf(ours), historyOf(runtimeBase)]);
+    const ourLayers = ourHistory
+      .slice(0, ourHistory.length - baseHistory.length)
+      .map((line) => line.split("\t"))
+      .filter(([bytes]) => Number(bytes) > 0);
+
+    console.log("Starting Postgres and timing `docker run` → first 200 …");
+    pg = await startPostgres();
+    await pg.createDatabase("bench");
+    const db = pg;
+    const envFor = (port: number): Record<string, string> => ({
+      ...Object.fromEntries(
+        databaseEnv("production", {
+          host: db.host,
+          port: String(db.port),
+          username: db.user,
+          password: db.password,
+          databaseName: "bench",
+        }).map((v) => [v.name, String(v.value)]),
+      ),
+      APP_DATABASE__REQUIRE_SSL: "false",
+      APP_APPLICATION__PORT: String(port),
+    });
+    const migrateEnv = envFor(await freePort());
+    const [executable, ...args] = MIGRATE_ARGV;
+    await dockerRaw(
+      [
+        "run",
+        "--rm",
+        "--network",
+        "host",
+        ...Object.keys(migrateEnv).flatMap((n) => ["-e", n]),
+        "--entrypoint",
+        executable ?? "",
+        ours,
+        ...args,
+      ],
+      { env: migrateEnv },
+    );
+    const startsOurs: number[] = [];
+    const startsNaive: number[] = [];
+    for (let i = 0; i < STARTS; i++) {
+      const port = await freePort();
+      startsOurs.push(await timeToFirst200(ours, envFor(port), port));
+    }
+    for (let i = 0; i < 3; i++) {
+      const port = await freePort();
+      startsNaive.push(await timeToFirst200(naive, envFor(port), port));
+    }
+
+    const ratio = rebuild.ms / cold.ms;
+    const goal = (ok: boolean) => (ok ? "meets goal" : "MISSES goal");
+    console.log(`
+Image size (uncompressed, as \`docker image inspect\` reports it)
+  runtime image ${ours}         ${mb(size)}
+  runtime base ${runtimeBase}   ${mb(baseSize)}  = ${(baseSize / NODE_BINARY_BYTES).toFixed(3)} × the Node binary (126.6 MB); goal ≤ 1.15 ×: ${goal(baseSize <= 1.15 * NODE_BINARY_BYTES)}
+  added by our Dockerfile       ${mb(added)}  (goal ≤ 5 MB: ${goal(added <= 5 * MB)})${compressed === undefined ? "" : `; compressed in the registry ${mb(compressed)}`}
+${ourLayers.map(([bytes, by]) => `      ${mb(Number(bytes)).padStart(9)}  ${(by ?? "").replace(/\s+/g, " ").slice(0, 90)}`).join("\n")}
+  naive single stage            ${mb(naiveSize)}  → ours is ${(naiveSize / size).toFixed(1)} × smaller (${((100 * size) / naiveSize).toFixed(0)} % of naive)
+
+Build time (base images already local)
+  ours, cold (no layer cache, empty npm cache)          ${sec(cold.ms)}
+  ours, no layer cache, npm download cache warm         ${sec(warmNpm.ms)}
+  ours, rebuild after a one-line edit of server.ts      ${sec(rebuild.ms)} = ${(100 * ratio).toFixed(1)} % of cold (goal ≤ 15 %: ${goal(ratio <= 0.15)}); ${((100 * rebuild.ms) / warmNpm.ms).toFixed(1)} % of the warm-npm build
+  naive, cold                                           ${sec(naiveCold.ms)}
+  dependency step in the rebuild's log:
+${dependencyStepLines(rebuild.result)
+  .map((line) => `      ${line}`)
+  .join("\n")}
+
+docker run → first 200 from ${HEALTH_CHECK_PATH}
+  ours  (${STARTS} runs)  median ${median(startsOurs).toFixed(0)} ms, min ${Math.min(...startsOurs).toFixed(0)}, max ${Math.max(...startsOurs).toFixed(0)} (goal ≤ 500 ms: ${goal(median(startsOurs) <= 500)})
+  naive (3 runs)  median ${median(startsNaive).toFixed(0)} ms, min ${Math.min(...startsNaive).toFixed(0)}, max ${Math.max(...startsNaive).toFixed(0)}
+`);
+  } finally {
+    await removeQuietly("image", [ours, naive]);
+    // The npm cache mount this run created (IDs that did not exist before it), so runs don't pile up.
+    const mountsAfter = await cacheMountIds().catch(() => new Set<string>());
+    for (const mount of mountsAfter) {
+      if (!mountsBefore.has(mount)) await docker(["builder", "prune", "-f", "--filter", `id=${mount}`]).catch(() => {});
+    }
+    await pg?.destroy();
+    await rm(context, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
