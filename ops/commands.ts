@@ -1,15 +1,24 @@
 // What each CLI command does, written against small interfaces (Deps) so that tests run them with an in-memory
 // Pulumi workspace, a fake probe and recorded API clients. cli.ts wires the real ones.
 
+import { randomBytes } from "node:crypto";
 import { LOCAL_STATE_DIR, type StackEnvironment, stackEnvironment } from "./backend";
 import { ExitCode, type ExitCodeValue, OpsError, usageError } from "./errors";
 import { type CloudResource, findLeftovers } from "./leftovers";
 import { checkPrerequisites, type Probe } from "./prerequisites";
 import { driftedResources, summarisePreview } from "./preview-summary";
-import type { OpenWorkspace, PulumiWorkspace, StackOutputs } from "./pulumi";
+import type { OpenWorkspace, PulumiWorkspace, StackHandle, StackOutputs } from "./pulumi";
 import { decideReap, type StackState } from "./reaper";
 import { costText, driftReport, outputCost, outputUrl, reapReport, reviewComment } from "./reports";
-import { parsePrNumber, parseStackRef, prNumberOf, prStackName, type StackRef, shortStackName } from "./stacks";
+import {
+  PROJECT,
+  parsePrNumber,
+  parseStackRef,
+  prNumberOf,
+  prStackName,
+  type StackRef,
+  shortStackName,
+} from "./stacks";
 import { nextReviewTags, parseCommit, parseTtl, verifyTags } from "./tags";
 
 /** Stack tags on self-managed backends arrived in Pulumi CLI 3.211.0 (see ops/tags.ts). */
@@ -131,6 +140,7 @@ export async function up(deps: Deps, rawStack: string, options: { summaryFile?: 
   }
   const { ws } = await open(deps, stack);
   const handle = await ws.createOrSelect(stack.name);
+  if (stack.kind === "local") await ensureLocalPostgresPassword(deps, handle);
   const outputs = await handle.up();
   await printOutputs(deps, outputs);
   if (options.summaryFile !== undefined) {
@@ -138,6 +148,19 @@ export async function up(deps: Deps, rawStack: string, options: { summaryFile?: 
     await deps.writeFile(options.summaryFile, `### Deployed \`${stack.name}\`\n\n**URL:** ${url ?? "not reported"}\n`);
   }
   return ExitCode.ok;
+}
+
+/** The local Postgres password: stack config, a secret (infra/config.ts refuses an empty one). */
+export const LOCAL_PASSWORD_KEY = `${PROJECT}:localPostgresPassword`;
+
+/**
+ * The first `up local` generates the local Postgres password and keeps it as a stack secret, so a fresh machine needs
+ * no set-up step. Later runs find it and leave it alone: the data volume was initialised with it.
+ */
+async function ensureLocalPostgresPassword(deps: Deps, handle: StackHandle): Promise<void> {
+  if (await handle.hasConfig(LOCAL_PASSWORD_KEY)) return;
+  await handle.setSecretConfig(LOCAL_PASSWORD_KEY, randomBytes(24).toString("base64url"));
+  deps.print(`generated a Postgres password for the local stack (secret config ${LOCAL_PASSWORD_KEY})`);
 }
 
 export interface DestroyOptions {

@@ -38,6 +38,10 @@ export interface StackHandle {
   outputs(): Promise<StackOutputs>;
   listTags(): Promise<Record<string, string>>;
   setTags(tags: Readonly<Record<string, string>>): Promise<void>;
+  /** Whether the stack's config sets `key` (fully qualified, e.g. `newsletter:localPostgresPassword`). */
+  hasConfig(key: string): Promise<boolean>;
+  /** `pulumi config set --secret key value`: stored encrypted by the stack's secrets provider. */
+  setSecretConfig(key: string, value: string): Promise<void>;
 }
 
 export interface StackListing {
@@ -145,6 +149,9 @@ function handle(stack: Stack, onOutput: (text: string) => void): StackHandle {
       }),
     outputs: () => guarded(what("stack output"), async () => toOutputs(await stack.outputs())),
     listTags: () => guarded(what("stack tag ls"), () => stack.listTags()),
+    hasConfig: (key) => guarded(what("config"), async () => key in (await stack.getAllConfig())),
+    setSecretConfig: (key, value) =>
+      guarded(what(`config set --secret ${key}`), () => stack.setConfig(key, { value, secret: true })),
     setTags: (tags) =>
       guarded(what("stack tag set"), async () => {
         for (const [key, value] of Object.entries(tags)) await stack.setTag(key, value);

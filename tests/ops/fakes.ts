@@ -10,6 +10,9 @@ import type { PulumiWorkspace, StackHandle, StackOutputs, WorkspaceSettings } fr
 
 export interface FakeStack {
   tags: Record<string, string>;
+  /** Stack config; secret values are kept apart, as the secrets provider would encrypt them. */
+  config: Record<string, string>;
+  secretKeys: string[];
   outputs: StackOutputs;
   lastUpdate?: string;
   updateInProgress?: boolean;
@@ -31,7 +34,16 @@ export class FakeBackend {
   createWith: Partial<FakeStack> = {};
 
   add(name: string, stack: Partial<FakeStack> = {}): FakeStack {
-    const full: FakeStack = { tags: {}, outputs: {}, steps: [], changeSummary: {}, stdout: "", ...stack };
+    const full: FakeStack = {
+      tags: {},
+      config: {},
+      secretKeys: [],
+      outputs: {},
+      steps: [],
+      changeSummary: {},
+      stdout: "",
+      ...stack,
+    };
     this.stacks.set(name, full);
     return full;
   }
@@ -73,6 +85,12 @@ export class FakeBackend {
       setTags: async (tags) => {
         this.calls.push(`tag ${name} ${Object.keys(tags).join(",")}`);
         if (!this.dropTags) Object.assign(stack().tags, tags);
+      },
+      hasConfig: async (key) => key in stack().config,
+      setSecretConfig: async (key, value) => {
+        this.calls.push(`config set --secret ${key}`);
+        stack().config[key] = value;
+        stack().secretKeys.push(key);
       },
     };
   }

@@ -74,7 +74,10 @@ describe("up local / destroy local", () => {
   it("deploys the local stack from the repository's file backend and prints the URL", async () => {
     const backend = new FakeBackend();
     const deps = testDeps({ backend });
-    backend.add("local", { outputs: { url: { value: "http://127.0.0.1:8000", secret: false } } });
+    backend.add("local", {
+      outputs: { url: { value: "http://127.0.0.1:8000", secret: false } },
+      config: { "newsletter:localPostgresPassword": "set-before" },
+    });
     expect(await runCli(["up", "local"], deps)).toBe(ExitCode.ok);
     expect(deps.probeCalls).toEqual(["pulumi", "docker"]);
     expect(deps.dirs).toEqual(["/repo/.pulumi-state"]);
@@ -88,10 +91,24 @@ describe("up local / destroy local", () => {
     expect(deps.stepOutputs).toEqual({ url: "http://127.0.0.1:8000" });
   });
 
-  it("creates the local stack on the first run", async () => {
+  it("creates the local stack on the first run, with a generated Postgres password kept as a stack secret", async () => {
     const backend = new FakeBackend();
+    const deps = testDeps({ backend });
+    expect(await runCli(["up", "local"], deps)).toBe(ExitCode.ok);
+    expect(backend.calls).toEqual(["create local", "config set --secret newsletter:localPostgresPassword", "up local"]);
+    const local = backend.stacks.get("local");
+    const password = local?.config["newsletter:localPostgresPassword"] ?? "";
+    expect(password).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(local?.secretKeys).toEqual(["newsletter:localPostgresPassword"]);
+    expect(deps.out.join("\n")).not.toContain(password);
+  });
+
+  it("keeps the local Postgres password of an earlier run: the data volume was initialised with it", async () => {
+    const backend = new FakeBackend();
+    backend.add("local", { config: { "newsletter:localPostgresPassword": "chosen-earlier" } });
     expect(await runCli(["up", "local"], testDeps({ backend }))).toBe(ExitCode.ok);
-    expect(backend.calls).toEqual(["create local", "up local"]);
+    expect(backend.calls).toEqual(["up local"]);
+    expect(backend.stacks.get("local")?.config["newsletter:localPostgresPassword"]).toBe("chosen-earlier");
   });
 
   it("names a stopped Docker engine and a missing Pulumi CLI with their fixes, exit 3, and touches nothing", async () => {
