@@ -1,5 +1,7 @@
+import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import {
   HEALTH_CHECK_PATH,
   imageBuildSettings,
@@ -57,12 +59,30 @@ describe("imageBuildSettings", () => {
 });
 
 describe("the image's constants", () => {
-  it("match the port, health check route and target the Dockerfile and the app use", () => {
-    expect({ SERVICE_PORT, HEALTH_CHECK_PATH, RUNTIME_TARGET }).toEqual({
-      SERVICE_PORT: 8000,
-      HEALTH_CHECK_PATH: "/health_check",
-      RUNTIME_TARGET: "runtime",
-    });
+  // Read from the files themselves, so that a change to the Dockerfile, the configuration or the routes that isn't
+  // made here too fails this test.
+  const dockerfile = readFileSync(join(repoRoot, "Dockerfile"), "utf8");
+  const stages = [...dockerfile.matchAll(/^FROM \S+ AS (\S+)$/gm)].map((m) => m[1]);
+
+  it("SERVICE_PORT is the port configuration/base.yaml listens on and the Dockerfile exposes", () => {
+    const base = parse(readFileSync(join(repoRoot, "configuration/base.yaml"), "utf8"));
+    expect(base.application.port).toBe(SERVICE_PORT);
+    expect(dockerfile).toMatch(new RegExp(`^EXPOSE ${SERVICE_PORT}$`, "m"));
+  });
+
+  it("RUNTIME_TARGET is the Dockerfile's last stage, the one a plain `docker build` produces", () => {
+    expect(stages.at(-1)).toBe(RUNTIME_TARGET);
+  });
+
+  it("HEALTH_CHECK_PATH is the route the app declares", () => {
+    const routes = readFileSync(join(repoRoot, "app/src/routes/health-check.ts"), "utf8");
+    expect(routes).toContain(`"${HEALTH_CHECK_PATH}"`);
+  });
+
+  it("MIGRATE_ARGV runs the migrate bundle with the runtime image's node (its ENTRYPOINT)", () => {
+    expect(dockerfile).toContain(`ENTRYPOINT ["${MIGRATE_ARGV[0]}"]`);
+    expect(MIGRATE_ARGV[1]).toBe("/app/dist/migrate.js");
+    expect(dockerfile).toMatch(/^WORKDIR \/app$/m);
   });
 });
 
