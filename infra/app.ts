@@ -7,8 +7,10 @@ import { type AppSpecInput, buildAppSpec, type SpecDatabase } from "./app-spec";
 /**
  * How long `pulumi up` waits for a deployment. The provider waits for the deployment to go live, and a first deploy
  * (pull the image, run the PRE_DEPLOY job, pass the health checks, and for a dev database provision it) can outlast
- * the provider's default of 30 minutes (@pulumi/digitalocean AppSpecDatabase docs: "The default timeout is 30
- * minutes").
+ * the provider's default of 30 minutes. The provider declares only a create timeout (`Create:
+ * schema.DefaultTimeout(30 * time.Minute)`) and waits for an update's deployment with that same value
+ * (`d.Timeout(schema.TimeoutCreate)` in resourceDigitalOceanAppUpdate; terraform-provider-digitalocean
+ * digitalocean/app/resource_app.go), so `create` governs both.
  */
 export const DEPLOY_TIMEOUT = "60m";
 
@@ -32,7 +34,7 @@ export class AppPlatformApp extends pulumi.ComponentResource {
     const app = new digitalocean.App(
       `${name}-app`,
       { spec },
-      { parent: this, customTimeouts: { create: DEPLOY_TIMEOUT, update: DEPLOY_TIMEOUT } },
+      { parent: this, customTimeouts: { create: DEPLOY_TIMEOUT } },
     );
     this.id = app.id;
     this.liveUrl = app.liveUrl;
