@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { cliConfig, type ProgramRun, type RecordedResource, runProgram } from "./support/pulumi-program";
+import {
+  cliConfig,
+  lastRunResources,
+  type ProgramRun,
+  type RecordedResource,
+  runProgram,
+} from "./support/pulumi-program";
 
 const APP_VERSION = "0123456789ab";
 
@@ -170,15 +176,30 @@ describe("the Pulumi program for a per-PR stack (pr-42, no stack file)", () => {
 
   it("creates no database cluster, protects nothing, and names everything with the PR number", async () => {
     const result = await run();
-    const custom = result.resources.filter((r) => r.custom).map((r) => r.type);
-    expect(custom.sort()).toEqual(
+    expect(result.resources.map((r) => `${r.type} ${r.name}`).sort()).toEqual(
       [
-        "digitalocean:index/app:App",
-        "digitalocean:index/containerRegistryDockerCredentials:ContainerRegistryDockerCredentials",
-        "docker:index/image:Image",
+        "digitalocean:index/app:App app-app",
+        "digitalocean:index/containerRegistryDockerCredentials:ContainerRegistryDockerCredentials image-push-credentials",
+        "docker:index/image:Image image-image",
+        "newsletter:infra:AppPlatformApp app",
+        "newsletter:infra:ContainerImage image",
+        "newsletter:infra:Registry registry",
       ].sort(),
     );
+    expect(result.calls).toEqual([
+      { token: "digitalocean:index/getContainerRegistry:getContainerRegistry", inputs: { name: "newsletter" } },
+    ]);
     expect(result.resources.filter((r) => r.protect)).toEqual([]);
+    const credentials = only(
+      result,
+      "digitalocean:index/containerRegistryDockerCredentials:ContainerRegistryDockerCredentials",
+    );
+    expect(credentials.inputs).toEqual({ registryName: "newsletter", write: true, expirySeconds: 3600 });
+    expect(only(result, "docker:index/image:Image").inputs.build).toMatchObject({
+      target: "runtime",
+      platform: "linux/amd64",
+      args: { APP_VERSION },
+    });
     const spec = only(result, "digitalocean:index/app:App").inputs.spec as SpecShape;
     expect(spec.name).toBe("newsletter-pr-42");
     expect(String(only(result, "docker:index/image:Image").inputs.imageName)).toBe(
@@ -196,6 +217,7 @@ describe("the Pulumi program for a per-PR stack (pr-42, no stack file)", () => {
     expect(spec.services[0]?.instanceCount).toBe(1);
     expect(spec.databases).toEqual([{ name: "db", engine: "PG", production: false }]);
     expect(spec.domainNames).toBeUndefined();
+    expect(result.outputs.imageDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(spec.services[0]?.image.digest).toBe(result.outputs.imageDigest);
   });
 
@@ -210,9 +232,14 @@ describe("the Pulumi program for a per-PR stack (pr-42, no stack file)", () => {
 describe("the Pulumi program with a wrong setting", () => {
   it("fails before creating any resource, naming the key, the stack and the accepted values", async () => {
     const config = { ...cliConfig("pr-7"), "newsletter:region": "fra1", "newsletter:appVersion": APP_VERSION };
-    await expect(runProgram("pr-7", config)).rejects.toThrow(
+    const registered = await runProgram("pr-7", config).then(
+      () => "the program ran",
+      (error: unknown) => error,
+    );
+    expect(String(registered)).toMatch(
       /stack "pr-7".*\n.*newsletter:region: "fra1" is not accepted; it is a database region\. App Platform regions are ams, blr, fra/,
     );
+    expect(lastRunResources()).toEqual([]);
   });
 
   it("creates the registry, kept on delete, when createRegistry is set", async () => {

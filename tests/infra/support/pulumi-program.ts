@@ -144,6 +144,13 @@ export function resolvedValue(pulumi: Pulumi, value: unknown): Promise<unknown> 
   return Promise.resolve(value);
 }
 
+let lastResources: readonly RecordedResource[] = [];
+
+/** What the latest runProgram registered, also when the program threw (to show that nothing was created). */
+export function lastRunResources(): readonly RecordedResource[] {
+  return lastResources;
+}
+
 /**
  * Run infra/index.ts for `stack` with `config` (`<namespace>:<key>` → string) and return what it registered.
  * Rejects with the program's error when it throws (a config error, for example).
@@ -152,6 +159,7 @@ export async function runProgram(stack: string, config: Record<string, string>):
   vi.resetModules();
   const pulumi: Pulumi = await import("@pulumi/pulumi");
   const resources: RecordedResource[] = [];
+  lastResources = resources;
   const calls: RecordedCall[] = [];
   await pulumi.runtime.setMocks(
     {
