@@ -119,6 +119,7 @@ export async function preview(deps: Deps, rawStack: string, options: PreviewOpti
       ExitCode.failed,
     );
   }
+  if (stack.kind === "local") await ensureLocalPostgresPassword(deps, handle);
   const outcome = await handle.preview({ diff: options.diff });
   const summary = summarisePreview({
     stack: stack.name,

@@ -103,6 +103,16 @@ describe("up local / destroy local", () => {
     expect(deps.out.join("\n")).not.toContain(password);
   });
 
+  it("previews a fresh local stack too: the password it needs is generated first", async () => {
+    const backend = new FakeBackend();
+    expect(await runCli(["preview", "local"], testDeps({ backend }))).toBe(ExitCode.ok);
+    expect(backend.calls).toEqual([
+      "create local",
+      "config set --secret newsletter:localPostgresPassword",
+      "preview local",
+    ]);
+  });
+
   it("keeps the local Postgres password of an earlier run: the data volume was initialised with it", async () => {
     const backend = new FakeBackend();
     backend.add("local", { config: { "newsletter:localPostgresPassword": "chosen-earlier" } });
