@@ -11,19 +11,33 @@ const OVERRIDE_PREFIX = "APP_";
 const LEVEL_SEPARATOR = "__";
 export const DEFAULT_ENVIRONMENT = "local";
 
+/** Plain decimal digits with an optional sign: what a person means by an integer in an environment variable. */
+const DECIMAL_INTEGER = /^[+-]?\d+$/;
+
+/**
+ * `" 8080 "` → 8080. Any other string stays a string, for the schema to refuse with the variable's name: Number()
+ * would also read "0x1F" as 31, "1e3" as 1000 and "80.0" as 80, which nobody writes on purpose for a port.
+ */
+function coerceInteger(value: unknown): unknown {
+  return typeof value === "string" && DECIMAL_INTEGER.test(value.trim()) ? Number(value.trim()) : value;
+}
+
+/** An empty variable counts as unset (`APP_ENVIRONMENT=` in a shell, a build without `--build-arg APP_VERSION`). */
+function emptyAsUnset<T>(value: T): T | undefined {
+  return value === "" ? undefined : value;
+}
+
 // Values from environment variables are strings; these turn them into the schema's types. YAML values arrive typed
 // and pass through. `describe` is the "expected ..." half of every error message, so it reads as a type.
 const integer = (min: number, max: number) =>
-  z
-    .preprocess((v) => (typeof v === "string" && v.trim() !== "" ? Number(v) : v), z.number().int().min(min).max(max))
-    .describe(`an integer from ${min} to ${max}`);
+  z.preprocess(coerceInteger, z.number().int().min(min).max(max)).describe(`an integer from ${min} to ${max}`);
 const port = integer(1, 65_535).describe("a port number (an integer from 1 to 65535)");
 const text = z.string().min(1).describe("a non-empty string");
 const boolean = z
   .preprocess((v) => (typeof v === "boolean" ? String(v) : v), z.stringbool())
   .describe("a boolean (true or false)");
 const optionalText = z
-  .preprocess((v) => (v === "" || v === null ? undefined : v), z.string().optional())
+  .preprocess((v) => (v === null ? undefined : emptyAsUnset(v)), z.string().optional())
   .describe("a string");
 
 const SettingsSchema = z.strictObject({
@@ -31,7 +45,7 @@ const SettingsSchema = z.strictObject({
     port,
     host: text,
     // Empty counts as unset: a build without `--build-arg APP_VERSION=...` must still start.
-    version: z.preprocess((v) => (v === "" ? undefined : v), text.default("dev")).describe(text.description ?? ""),
+    version: z.preprocess(emptyAsUnset, text.default("dev")).describe(text.description ?? ""),
     shutdown_grace_seconds: integer(0, 3_600),
   }),
   database: z.strictObject({
@@ -63,7 +77,7 @@ export class SettingsError extends Error {
 export interface LoadSettingsInput {
   /** The folder holding base.yaml and one `<environment>.yaml` per environment. */
   readonly dir: string;
-  /** Which `<environment>.yaml` to layer on base.yaml. Default: `env.APP_ENVIRONMENT`, then `local`. */
+  /** Which `<environment>.yaml` to layer on base.yaml. Default: `env.APP_ENVIRONMENT` unless empty, then `local`. */
   readonly environment?: string;
   readonly env: Readonly<Record<string, string | undefined>>;
 }
@@ -73,7 +87,7 @@ type Tree = { [key: string]: unknown };
 /** Files + environment → typed, frozen settings. Throws SettingsError with every problem found. */
 export function loadSettings({ dir, environment, env }: LoadSettingsInput): Settings {
   const available = listEnvironments(dir);
-  const chosen = environment ?? env.APP_ENVIRONMENT ?? DEFAULT_ENVIRONMENT;
+  const chosen = environment ?? emptyAsUnset(env.APP_ENVIRONMENT) ?? DEFAULT_ENVIRONMENT;
   if (!available.includes(chosen)) {
     throw new SettingsError(
       `Unknown APP_ENVIRONMENT "${chosen}": the environments available are ${available.join(", ")} ` +

@@ -86,6 +86,15 @@ describe("loadSettings with the committed configuration/", () => {
     expect(loadSettings({ dir, env: { APP_APPLICATION__VERSION: "" } }).application.version).toBe("dev");
   });
 
+  it("treats an empty APP_ENVIRONMENT as unset: the local environment", () => {
+    expect(loadSettings({ dir, env: { APP_ENVIRONMENT: "" } })).toEqual(loadSettings({ dir, env: {} }));
+  });
+
+  it("accepts an integer with a sign and surrounding spaces", () => {
+    const settings = loadSettings({ dir, env: { APP_APPLICATION__PORT: " +9000 " } });
+    expect(settings.application.port).toBe(9000);
+  });
+
   it("treats an empty APP_DATABASE__CA_CERT as no CA", () => {
     expect(loadSettings({ dir, env: { APP_DATABASE__CA_CERT: "" } }).database.ca_cert).toBeUndefined();
   });
@@ -128,6 +137,15 @@ describe("loadSettings errors", () => {
       "Invalid settings:\n  - application.port (from APP_APPLICATION__PORT): expected a port number (an integer from 1 to 65535)",
     );
   });
+
+  it.each(["0x1F", "0b11", "0o17", "1e3", "80.0", " 1 2 "])(
+    "refuses the port %j, which Number() would read as a number, naming the variable",
+    (value) => {
+      expect(errorOf(() => loadSettings({ dir, env: { APP_APPLICATION__PORT: value } }))).toBe(
+        "Invalid settings:\n  - application.port (from APP_APPLICATION__PORT): expected a port number (an integer from 1 to 65535)",
+      );
+    },
+  );
 
   it("lists every bad value at once", () => {
     const message = errorOf(() =>
