@@ -19,7 +19,8 @@ import {
   dockerRaw,
   removeQuietly,
 } from "../support/docker";
-import { freePort, startPostgres, type TestPostgres } from "../support/postgres";
+import { waitFor200, waitForFreePort } from "../support/ports";
+import { startPostgres, type TestPostgres } from "../support/postgres";
 
 const execFileAsync = promisify(execFile);
 
@@ -41,7 +42,7 @@ describeWithDocker("the container image (Dockerfile, runtime target)", () => {
   let buildLog = "";
 
   /** The APP_* variables App Platform would inject (infra/env.ts), for one database on the test server. */
-  function appEnv(databaseName: string, port: number): Record<string, string> {
+  function appEnv(databaseName: string): Record<string, string> {
     const vars = databaseEnv("production", {
       host: pg.host,
       port: String(pg.port),
@@ -53,8 +54,6 @@ describeWithDocker("the container image (Dockerfile, runtime target)", () => {
       ...Object.fromEntries(vars.map((v) => [v.name, String(v.value)])),
       // The embedded test server has no TLS; production.yaml requires it against the managed database.
       APP_DATABASE__REQUIRE_SSL: "false",
-      // Host networking (no bridge here) shares the host's ports: a free one instead of 8000 avoids collisions.
-      APP_APPLICATION__PORT: String(port),
     };
   }
 
@@ -228,7 +227,7 @@ describeWithDocker("the container image (Dockerfile, runtime target)", () => {
   describe("the migration command", () => {
     it("migrates when executed directly, as argv (run_command without a shell)", async () => {
       await pg.createDatabase("direct");
-      const env = appEnv("direct", await freePort());
+      const env = appEnv("direct");
       const [executable, ...args] = MIGRATE_ARGV;
       await dockerRaw(
         ["run", "--rm", "--network", "host", ...envFlags(env), "--entrypoint", executable ?? "", image, ...args],
@@ -239,7 +238,7 @@ describeWithDocker("the container image (Dockerfile, runtime target)", () => {
 
     it("migrates when executed through /bin/sh -c (run_command wrapped in a shell)", async () => {
       await pg.createDatabase("through_shell");
-      const env = appEnv("through_shell", await freePort());
+      const env = appEnv("through_shell");
       await dockerRaw(
         ["run", "--rm", "--network", "host", ...envFlags(env), "--entrypoint", "/bin/sh", image, "-c", MIGRATE_COMMAND],
         { env, timeoutMs: 120_000 },
@@ -254,33 +253,26 @@ describeWithDocker("the container image (Dockerfile, runtime target)", () => {
 
     beforeAll(async () => {
       await pg.createDatabase("serving");
-      const port = await freePort();
-      const env = appEnv("serving", port);
+      // Only what App Platform injects: the server must listen on the image's own port, SERVICE_PORT. Host
+      // networking shares the machine's ports, so wait for the port to be free rather than move to another one.
+      const env = appEnv("serving");
       await dockerRaw(
         ["run", "--rm", "--network", "host", ...envFlags(env), "--entrypoint", "/bin/sh", image, "-c", MIGRATE_COMMAND],
-        {
-          env,
-          timeoutMs: 120_000,
-        },
+        { env, timeoutMs: 120_000 },
       );
+      await waitForFreePort(SERVICE_PORT, 60_000);
       const { stdout } = await dockerRaw(["run", "-d", "--network", "host", ...envFlags(env), image], { env });
       cid = stdout.trim();
       containers.push(cid);
-      baseUrl = `http://127.0.0.1:${port}`;
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        const status = await fetch(`${baseUrl}${HEALTH_CHECK_PATH}`).then(
-          (r) => r.status,
-          () => 0,
-        );
-        if (status === 200) break;
-        const running = await docker(["inspect", "--format", "{{.State.Running}}", cid]);
-        if (running !== "true" || Date.now() > deadline) {
+      baseUrl = `http://127.0.0.1:${SERVICE_PORT}`;
+      await waitFor200(`${baseUrl}${HEALTH_CHECK_PATH}`, {
+        timeoutMs: 30_000,
+        stillRunning: async () => (await docker(["inspect", "--format", "{{.State.Running}}", cid])) === "true",
+        describeFailure: async () => {
           const logs = await dockerRaw(["logs", cid]).catch(() => ({ stdout: "", stderr: "" }));
-          throw new Error(`the server never answered ${HEALTH_CHECK_PATH}:\n${logs.stdout}${logs.stderr}`);
-        }
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+          return `server log:\n${logs.stdout}${logs.stderr}`;
+        },
+      });
     });
 
     it(`answers GET ${HEALTH_CHECK_PATH} with 200`, async () => {
@@ -323,45 +315,59 @@ describeWithDocker("the container image (Dockerfile, runtime target)", () => {
 
   describe("a registry round trip", () => {
     const registry = process.env.REGISTRY;
-    const requireRegistry = process.env.REQUIRE_DOCKER === "1";
+    const required = process.env.REQUIRE_DOCKER === "1";
+    const name = "pushes to the registry, which holds every byte, and pulls the same image back by digest";
+    const roundTrip = registry === undefined && !required ? it.skip : it;
 
-    it.skipIf(registry === undefined && !requireRegistry)(
-      "pushes to the registry and pulls the same image back by digest",
-      async () => {
-        if (registry === undefined) throw new Error("REGISTRY is not set (.ci/run starts one on 127.0.0.1:5000)");
-        const repository = `${registry}/newsletter-test`;
-        const pushed = `${repository}:${id}`;
-        await docker(["tag", image, pushed]);
-        const builtId = await docker(["image", "inspect", "--format", "{{.Id}}", image]);
-        await docker(["push", pushed]);
-        const repoDigests: string[] = JSON.parse(
-          await docker(["image", "inspect", "--format", "{{json .RepoDigests}}", pushed]),
-        );
-        const reference = repoDigests.find((d) => d.startsWith(`${repository}@`));
-        expect(reference).toMatch(/@sha256:[0-9a-f]{64}$/);
-        const digest = (reference ?? "").split("@")[1] ?? "";
+    roundTrip(registry === undefined && !required ? `${name} [skipped: REGISTRY is not set]` : name, async () => {
+      if (registry === undefined) throw new Error("REGISTRY is not set (.ci/run starts one on 127.0.0.1:5000)");
+      const repository = `${registry}/newsletter-test`;
+      const pushed = `${repository}:${id}`;
+      await docker(["tag", image, pushed]);
+      const builtId = await docker(["image", "inspect", "--format", "{{.Id}}", image]);
+      await docker(["push", pushed]);
+      const repoDigests: string[] = JSON.parse(
+        await docker(["image", "inspect", "--format", "{{json .RepoDigests}}", pushed]),
+      );
+      const reference = repoDigests.find((d) => d.startsWith(`${repository}@`));
+      expect(reference).toMatch(/@sha256:[0-9a-f]{64}$/);
+      const digest = (reference ?? "").split("@")[1] ?? "";
 
-        // The registry's own view: the manifest it serves for the tag hashes to the digest Docker reported.
-        const manifest = await fetch(`http://${registry}/v2/newsletter-test/manifests/${id}`, {
-          headers: {
-            accept: "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json",
-          },
-        });
-        expect(manifest.status).toBe(200);
-        const body = Buffer.from(await manifest.arrayBuffer());
-        expect(`sha256:${createHash("sha256").update(body).digest("hex")}`).toBe(digest);
-        expect(manifest.headers.get("docker-content-digest")).toBe(digest);
+      // The registry's own view: the manifest it serves for the tag hashes to the digest Docker reported...
+      const api = `http://${registry}/v2/newsletter-test`;
+      const manifest = await fetch(`${api}/manifests/${id}`, {
+        headers: {
+          accept: "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json",
+        },
+      });
+      expect(manifest.status).toBe(200);
+      const body = Buffer.from(await manifest.arrayBuffer());
+      expect(`sha256:${createHash("sha256").update(body).digest("hex")}`).toBe(digest);
+      expect(manifest.headers.get("docker-content-digest")).toBe(digest);
 
-        // Forget the pushed name, pull by digest, and get the very same image.
-        await docker(["rmi", pushed]);
-        const byDigest = `${repository}@${digest}`;
-        try {
-          await docker(["pull", byDigest]);
-          expect(await docker(["image", "inspect", "--format", "{{.Id}}", byDigest])).toBe(builtId);
-        } finally {
-          await removeQuietly("image", [byDigest]);
-        }
-      },
-    );
+      // ...and every blob it names (config and layers) is there, byte for byte. A pull on this engine, which still
+      // has the layers, would fetch only the manifest; this reads what a fresh machine (App Platform) would pull.
+      const { config, layers } = JSON.parse(body.toString("utf8")) as {
+        config: { digest: string };
+        layers: { digest: string; size: number }[];
+      };
+      expect(layers.length).toBeGreaterThan(0);
+      for (const blob of [config, ...layers]) {
+        const response = await fetch(`${api}/blobs/${blob.digest}`);
+        expect(response.status).toBe(200);
+        const bytes = Buffer.from(await response.arrayBuffer());
+        expect(`sha256:${createHash("sha256").update(bytes).digest("hex")}`).toBe(blob.digest);
+      }
+
+      // Forget the pushed name, pull by digest, and get the very same image.
+      await docker(["rmi", pushed]);
+      const byDigest = `${repository}@${digest}`;
+      try {
+        await docker(["pull", byDigest]);
+        expect(await docker(["image", "inspect", "--format", "{{.Id}}", byDigest])).toBe(builtId);
+      } finally {
+        await removeQuietly("image", [byDigest]);
+      }
+    });
   });
 });

@@ -15,7 +15,6 @@
 //   check probes `health_check.http_path`.
 // Containers use the host's network only (../shared/WORKPLACE.md), so `http_port` is a port on 127.0.0.1.
 import { randomBytes } from "node:crypto";
-import { connect } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { AppPlatformSpec } from "../../infra/app-spec";
 import {
@@ -26,6 +25,7 @@ import {
   dockerRaw,
   removeQuietly,
 } from "../support/docker";
+import { waitFor200, waitForFreePort } from "../support/ports";
 import { startPostgres, type TestPostgres } from "../support/postgres";
 import { cliConfig, type ProgramRun, runProgram } from "./support/pulumi-program";
 
@@ -140,46 +140,6 @@ function resolveEnvs(envs: readonly { key: string; value: string }[], bindings: 
 /** `docker run` flags that pass each variable by name; the values travel in the client's environment, not argv. */
 const envFlags = (env: Record<string, string>) => Object.keys(env).flatMap((name) => ["-e", name]);
 
-async function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: "127.0.0.1", port }, () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.on("error", () => resolve(true));
-  });
-}
-
-/**
- * The service must answer on the spec's http_port itself (no port override: that is what is being checked), and
- * host networking shares the machine's ports. Wait a while for another process to let go of it, then say so.
- */
-async function waitForFreePort(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await portIsFree(port))) {
-    if (Date.now() > deadline) {
-      throw new Error(`port ${port} on 127.0.0.1 (the spec's http_port) is still taken after ${timeoutMs} ms`);
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
-async function waitForHealthy(url: string, timeoutMs: number): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  let last = "no answer";
-  while (Date.now() < deadline) {
-    try {
-      const response = await fetch(url);
-      if (response.status === 200) return response.status;
-      last = `HTTP ${response.status}`;
-    } catch (error) {
-      last = (error as Error).message;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${url} did not answer 200 within ${timeoutMs} ms (last: ${last})`);
-}
-
 describeWithDocker("the App Platform spec, run as App Platform would (real Docker, real PostgreSQL)", () => {
   const id = randomBytes(4).toString("hex");
   const image = `newsletter-conformance:${id}`;
@@ -254,7 +214,13 @@ describeWithDocker("the App Platform spec, run as App Platform would (real Docke
       });
       try {
         const base = `http://127.0.0.1:${service.httpPort}`;
-        expect(await waitForHealthy(`${base}${service.healthCheck.httpPath}`, 30_000)).toBe(200);
+        await waitFor200(`${base}${service.healthCheck.httpPath}`, {
+          timeoutMs: 30_000,
+          describeFailure: async () => {
+            const logs = await dockerRaw(["logs", serviceName]);
+            return `service log:\n${logs.stdout}${logs.stderr}`;
+          },
+        });
         // The answer came from this container (host networking: another process on the port would answer too).
         expect(await docker(["inspect", "--format", "{{.State.Status}}", serviceName])).toBe("running");
 
