@@ -4,8 +4,8 @@
 // What it does, in one run: copies the build context to a temporary folder (so the one-line edit never touches the
 // checkout), builds our image cold (no layer cache and an npm download cache of its own, empty; base images are local
 // and reused), builds again without layer cache but with that npm cache warm, edits one line of app/src/server.ts
-// and rebuilds, builds the naive single-stage anchor (bench/naive.Dockerfile) cold, then times `docker run` → first
-// 200 from the health check for both, against a real Postgres on 127.0.0.1.
+// and rebuilds (three such edits, median), builds the naive single-stage anchor (bench/naive.Dockerfile) cold, then
+// times `docker run` → first 200 from the health check for both, against a real Postgres on 127.0.0.1.
 import { randomBytes } from "node:crypto";
 import { appendFile, cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -20,6 +20,7 @@ const repoRoot = resolve(__dirname, "..");
 const NODE_BINARY_BYTES = 126.6e6;
 const MB = 1e6;
 const STARTS = 5;
+const REBUILDS = 3;
 
 const mb = (bytes: number) => `${(bytes / MB).toFixed(2)} MB`;
 const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -63,6 +64,14 @@ function dependencyStepLines(log: string): string[] {
   const step = header.split(" ")[0] ?? "";
   const short = header.length > 110 ? `${header.slice(0, 60)} … ${header.slice(-40)}` : header;
   return [short, ...log.split("\n").filter((line) => line.startsWith(`${step} `) && line !== header)];
+}
+
+async function ensurePulled(ref: string): Promise<void> {
+  const present = await docker(["image", "inspect", "--format", "{{.Id}}", ref]).then(
+    () => true,
+    () => false,
+  );
+  if (!present) await docker(["pull", ref]);
 }
 
 async function imageSize(ref: string): Promise<number> {
@@ -135,11 +144,19 @@ async function main(): Promise<void> {
     console.log(`Building (context copied to ${context}) …`);
     const cold = await timed(() => buildImage({ ...common, noCache: true }));
     const warmNpm = await timed(() => buildImage({ ...common, noCache: true }));
-    await appendFile(
-      join(context, "app/src/server.ts"),
-      `\n(globalThis as Record<string, unknown>).benchEdit = "${id}";\n`,
-    );
-    const rebuild = await timed(() => buildImage(common));
+    // The one-line edit, three times (each a different line, so each rebuild has real work); the median is reported.
+    const rebuilds: Array<{ ms: number; result: string }> = [];
+    for (let edit = 0; edit < REBUILDS; edit++) {
+      await appendFile(
+        join(context, "app/src/server.ts"),
+        `\n(globalThis as Record<string, unknown>).benchEdit${edit} = "${id}";\n`,
+      );
+      rebuilds.push(await timed(() => buildImage(common)));
+    }
+    const rebuild = [...rebuilds].sort((a, b) => a.ms - b.ms)[Math.floor(REBUILDS / 2)] ?? {
+      ms: Number.NaN,
+      result: "",
+    };
     const naiveCold = await timed(() =>
       buildImage({
         context,
@@ -151,6 +168,8 @@ async function main(): Promise<void> {
     );
 
     const runtimeBase = settings.args.RUNTIME_IMAGE ?? /ARG RUNTIME_IMAGE=(\S+)/.exec(source)?.[1] ?? "";
+    // BuildKit keeps the base images it pulls to itself: `docker image inspect` sees them only once pulled.
+    await ensurePulled(runtimeBase);
     const [size, baseSize, naiveSize, baseLayers] = await Promise.all([
       imageSize(ours),
       imageSize(runtimeBase),
@@ -225,7 +244,7 @@ ${ourLayers.map(([bytes, by]) => `      ${mb(Number(bytes)).padStart(9)}  ${(by 
 Build time (base images already local)
   ours, cold (no layer cache, empty npm cache)          ${sec(cold.ms)}
   ours, no layer cache, npm download cache warm         ${sec(warmNpm.ms)}
-  ours, rebuild after a one-line edit of server.ts      ${sec(rebuild.ms)} = ${(100 * ratio).toFixed(1)} % of cold (goal ≤ 15 %: ${goal(ratio <= 0.15)}); ${((100 * rebuild.ms) / warmNpm.ms).toFixed(1)} % of the warm-npm build
+  ours, rebuild after a one-line edit of server.ts      ${sec(rebuild.ms)} (median of ${rebuilds.map((r) => sec(r.ms)).join(", ")}) = ${(100 * ratio).toFixed(1)} % of cold (goal ≤ 15 %: ${goal(ratio <= 0.15)}); ${((100 * rebuild.ms) / warmNpm.ms).toFixed(1)} % of the warm-npm build
   naive, cold                                           ${sec(naiveCold.ms)}
   dependency step in the rebuild's log:
 ${dependencyStepLines(rebuild.result)
