@@ -12,7 +12,13 @@ import { request } from "node:http";
 import * as path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { baseImageBuildArgs, buildImage, describeWithDocker, docker } from "../support/docker";
+import {
+  buildFromProgramSettings,
+  buildImage,
+  describeWithDocker,
+  docker,
+  type ProgramBuildSettings,
+} from "../support/docker";
 import { freePort } from "../support/postgres";
 import { cliConfig, type ProgramRun, type RecordedResource, runProgram } from "./support/pulumi-program";
 
@@ -233,24 +239,10 @@ describeWithDocker("the local stack's containers on the real Docker engine (host
 
     // The app image, from the recorded docker.Image build settings (plus stand-in base images where needed).
     const image = run.resources.find((r) => r.type === "docker:index/image:Image");
-    const build = image?.inputs.build as {
-      context: string;
-      dockerfile: string;
-      target: string;
-      platform: string;
-      args: Record<string, string>;
-      network?: string;
-    };
+    const build = image?.inputs.build as ProgramBuildSettings & { network?: string };
     expect(build.network).toBe("host");
     appImageTag = `${String(image?.inputs.imageName).replace(/:[^:]+$/, "")}:test-${id}`;
-    await buildImage({
-      context: build.context,
-      dockerfile: build.dockerfile,
-      target: build.target,
-      platform: build.platform,
-      buildArgs: { ...build.args, ...baseImageBuildArgs() },
-      tag: appImageTag,
-    });
+    await buildFromProgramSettings(build, appImageTag);
     // The provider hands containers the built image's ID (Image.repoDigest for a local image), not the tag.
     appImage = await docker(["image", "inspect", "--format", "{{.Id}}", appImageTag]);
   });

@@ -18,11 +18,11 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { AppPlatformSpec } from "../../infra/app-spec";
 import {
-  baseImageBuildArgs,
-  buildImage,
+  buildFromProgramSettings,
   describeWithDocker,
   docker,
   dockerRaw,
+  type ProgramBuildSettings,
   removeQuietly,
 } from "../support/docker";
 import { waitFor200, waitForFreePort } from "../support/ports";
@@ -33,21 +33,15 @@ import { cliConfig, type ProgramRun, runProgram } from "./support/pulumi-program
 const CLUSTER_ADMIN = "doadmin";
 const APP_VERSION = "c0ffee0123456789abcdef0123456789abcdef01";
 
-interface BuildInputs {
-  context: string;
-  dockerfile: string;
-  target: string;
-  platform: string;
-  args: Record<string, string>;
-}
-
 /** The spec and the image build settings from one mocked run of the program. */
-async function programFor(stack: string): Promise<{ run: ProgramRun; spec: AppPlatformSpec; build: BuildInputs }> {
+async function programFor(
+  stack: string,
+): Promise<{ run: ProgramRun; spec: AppPlatformSpec; build: ProgramBuildSettings }> {
   const run = await runProgram(stack, { ...cliConfig(stack), "newsletter:appVersion": APP_VERSION });
   const app = run.resources.find((r) => r.type === "digitalocean:index/app:App");
   const image = run.resources.find((r) => r.type === "docker:index/image:Image");
   if (!app || !image) throw new Error(`the ${stack} program registered no app or no image`);
-  return { run, spec: app.inputs.spec as AppPlatformSpec, build: image.inputs.build as BuildInputs };
+  return { run, spec: app.inputs.spec as AppPlatformSpec, build: image.inputs.build as ProgramBuildSettings };
 }
 
 /** One database role, as DigitalOcean would have made it. */
@@ -150,14 +144,7 @@ describeWithDocker("the App Platform spec, run as App Platform would (real Docke
     pg = await startPostgres({ tls: true });
     // The image, built with the settings the production program hands docker.Image.
     const { build } = await programFor("production");
-    await buildImage({
-      context: build.context,
-      dockerfile: build.dockerfile,
-      target: build.target,
-      platform: build.platform,
-      buildArgs: { ...build.args, ...baseImageBuildArgs() },
-      tag: image,
-    });
+    await buildFromProgramSettings(build, image);
   });
 
   afterAll(async () => {

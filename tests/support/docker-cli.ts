@@ -89,3 +89,24 @@ export async function removeQuietly(kind: "container" | "image", names: readonly
   const args = kind === "container" ? ["rm", "-f", "-v", ...present] : ["rmi", "-f", ...present];
   await docker(args).catch(() => {});
 }
+
+/** Build settings as the Pulumi programs hand them to docker.Image (infra/image.ts imageBuildSettings). */
+export interface ProgramBuildSettings {
+  readonly context: string;
+  readonly dockerfile: string;
+  readonly target: string;
+  readonly platform: string;
+  readonly args: Readonly<Record<string, string>>;
+}
+
+/** Build exactly what a program asked docker.Image for, with this machine's stand-in base images where set. */
+export function buildFromProgramSettings(build: ProgramBuildSettings, tag: string): Promise<string> {
+  return buildImage({
+    context: build.context,
+    dockerfile: build.dockerfile,
+    target: build.target,
+    platform: build.platform,
+    buildArgs: { ...build.args, ...baseImageBuildArgs() },
+    tag,
+  });
+}

@@ -8,10 +8,12 @@ import { dockerBin } from "./docker-cli";
 export {
   type BuildOptions,
   baseImageBuildArgs,
+  buildFromProgramSettings,
   buildImage,
   docker,
   dockerBin,
   dockerRaw,
+  type ProgramBuildSettings,
   removeQuietly,
 } from "./docker-cli";
 
