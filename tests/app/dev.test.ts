@@ -6,8 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
-import { freePort } from "../support/postgres";
-import { FORM, REPO } from "./helpers";
+import { freePort, startPostgres } from "../support/postgres";
+import { databaseEnv, FORM, REPO } from "./helpers";
 
 /** `npm run dev` with these arguments, and no APP_DATABASE__* variable: dev.ts brings its own database. */
 function dev(args: string[], env: Record<string, string> = {}) {
@@ -90,6 +90,20 @@ describe("npm run dev", () => {
       if (run.child.exitCode === null) run.child.kill("SIGINT");
       squatter.close();
       await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("never prints the database password when it fails, even inside a library's message", async () => {
+    const pg = await startPostgres();
+    try {
+      await pg.createDatabase("dev_leak");
+      // Migrations pass on the test server; then the host, named after the password, makes `listen` fail on DNS.
+      const run = dev([], { ...databaseEnv(pg, "dev_leak"), APP_APPLICATION__HOST: `${pg.password}.invalid` });
+      expect(await run.exited).toBe(1);
+      expect(run.output()).toContain("ENOTFOUND");
+      expect(run.output()).not.toContain(pg.password);
+    } finally {
+      await pg.destroy();
     }
   });
 

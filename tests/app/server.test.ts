@@ -141,6 +141,17 @@ describe("the server process (dist/server.js)", () => {
     }
   });
 
+  it("never prints the database password when it cannot start, even inside a library's message", async () => {
+    // The host is named after the password, so the DNS error that stops `listen` quotes it.
+    const password = "leak-check-7f3a";
+    const server = await start({ APP_DATABASE__PASSWORD: password, APP_APPLICATION__HOST: `${password}.invalid` });
+    expect(await server.exited).toBe(1);
+    const output = server.lines.join("\n");
+    expect(output).toContain("could not start");
+    expect(output).toContain("ENOTFOUND");
+    expect(output).not.toContain(password);
+  });
+
   it("fails at start, naming the variable, the key and the type, when a setting is bad", async () => {
     const server = await start({ APP_APPLICATION__PORT: "abc" });
     expect(await server.exited).toBe(1);

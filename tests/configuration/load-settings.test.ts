@@ -200,6 +200,16 @@ describe("loadSettings errors", () => {
     );
   });
 
+  it("names the file, line and column of a YAML syntax error, but not the text there, which may be a secret", async () => {
+    const path = await folder({
+      "base.yaml": "database:\n  password: s3cret-value\n   port: 5432\n",
+      "local.yaml": "",
+    });
+    const message = errorOf(() => loadSettings({ dir: path, env: {} }));
+    expect(message).toBe(`${join(path, "base.yaml")} is not valid YAML: BLOCK_AS_IMPLICIT_KEY at line 2, column 13`);
+    expect(message).not.toContain("s3cret-value");
+  });
+
   it("says which folder it could not read", () => {
     expect(errorOf(() => loadSettings({ dir: "/nonexistent/configuration", env: {} }))).toMatch(
       /^Cannot read the configuration folder \/nonexistent\/configuration: ENOENT/,
