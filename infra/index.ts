@@ -23,6 +23,7 @@ interface StackOutputs {
   readonly url: pulumi.Input<string>;
   readonly appId?: pulumi.Input<string>;
   readonly imageDigest?: pulumi.Input<string>;
+  readonly imageRepository?: pulumi.Input<string>;
   readonly databaseClusterName?: pulumi.Input<string>;
   readonly estimatedMonthlyCostUsd?: number;
   readonly containers?: pulumi.Input<Record<string, pulumi.Input<string>>>;
@@ -82,6 +83,8 @@ function deployToDigitalOcean(config: DigitalOceanStackConfig): StackOutputs {
     url: app.liveUrl,
     appId: app.id,
     imageDigest: image.digest,
+    // The name ContainerImage pushes to, without tag: `review down` and the reaper delete a PR's tags from it.
+    imageRepository: pulumi.interpolate`${registry.serverUrl}/${registry.name}/${config.imageRepository}`,
     databaseClusterName: database?.clusterName,
     estimatedMonthlyCostUsd: estimateMonthlyCost(config).usdPerMonth,
   };
@@ -119,6 +122,8 @@ export const url = outputs.url;
 export const appId = outputs.appId;
 /** The deployed image's manifest digest (DigitalOcean stacks). */
 export const imageDigest = outputs.imageDigest;
+/** The pushed image's name, no tag or digest (DigitalOcean stacks): `registry.digitalocean.com/<registry>/<repo>`. */
+export const imageRepository = outputs.imageRepository;
 /** The managed PostgreSQL cluster's name, where the stack has one. */
 export const databaseClusterName = outputs.databaseClusterName;
 /** DigitalOcean list price of what this stack runs, per month (infra/prices.ts). */

@@ -157,12 +157,13 @@ describe("the Pulumi program for the production stack (Pulumi.production.yaml)",
     expect(result.resources.indexOf(firewall)).toBeGreaterThan(result.resources.indexOf(app));
   });
 
-  it("exports the live URL, the app id, the digest, the cluster name and the monthly cost", async () => {
+  it("exports the live URL, the app id, the digest, the image repository, the cluster name and the monthly cost", async () => {
     const result = await run();
     expect(result.outputs).toEqual({
       url: "https://newsletter-production-x1y2z.ondigitalocean.app",
       appId: "app-app-id",
       imageDigest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+      imageRepository: "registry.digitalocean.com/newsletter/newsletter",
       databaseClusterName: "newsletter-production-db",
       // 2 × apps-s-1vcpu-1gb ($12) + 2 nodes × db-s-1vcpu-2gb ($30)
       estimatedMonthlyCostUsd: 84,
@@ -221,9 +222,10 @@ describe("the Pulumi program for a per-PR stack (pr-42, no stack file)", () => {
     expect(spec.services[0]?.image.digest).toBe(result.outputs.imageDigest);
   });
 
-  it("exports no cluster name and the preview's monthly cost", async () => {
+  it("exports no cluster name, the repository its pr-42-* tags are pushed to, and the preview's monthly cost", async () => {
     const result = await run();
     expect(result.outputs.databaseClusterName).toBeUndefined();
+    expect(result.outputs.imageRepository).toBe("registry.digitalocean.com/newsletter/newsletter");
     // apps-s-1vcpu-0.5gb ($5) + dev database ($7)
     expect(result.outputs.estimatedMonthlyCostUsd).toBe(12);
   });
