@@ -49,21 +49,70 @@ export class DatabaseUnavailableError extends Error {
   readonly statusCode = 503;
 }
 
-// SQLSTATE classes that mean "the database can't serve you right now" rather than "your query is wrong":
-// 08 connection exception, 53 insufficient resources (too many connections), 57P operator intervention (shutdown,
-// crash recovery), 28 invalid authorization (a rotated password; retryable once the deploy catches up).
-// https://www.postgresql.org/docs/current/errcodes-appendix.html
-const UNAVAILABLE_SQLSTATE = /^(08|53|57P|28)/;
+// What "the database can't serve you right now" looks like, as opposed to "this code or query is wrong": only the
+// former is a 503 (retry later); anything else is a bug, a 500 logged as an error. Reference:
+// https://www.postgresql.org/docs/current/errcodes-appendix.html and https://nodejs.org/api/errors.html
 
-/** Is this error about reaching the database (a 503), as opposed to a bug in a query (a 500)? */
+/**
+ * SQLSTATEs of an outage: class 08 (connection exception) but 08P01, 57P01-57P03 (admin shutdown, crash shutdown,
+ * cannot connect now: a restart or failover), 53300 (too many connections), and class 28 (invalid authorization:
+ * a rotated password is retryable once the deploy catches up). 08P01, protocol violation, means client and server
+ * disagree about the wire protocol: a bug, not an outage.
+ */
+function isUnavailableSqlState(code: string): boolean {
+  if (code === "08P01") return false;
+  return /^(08|28)/.test(code) || ["57P01", "57P02", "57P03", "53300"].includes(code);
+}
+
+/** Node's codes for a socket that could not connect, or lost its peer. */
+const NETWORK_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "EHOSTDOWN",
+  "ENETUNREACH",
+  "ENETDOWN",
+  "EPIPE",
+]);
+
+/**
+ * Node's codes for a server whose certificate can't be verified (with ca_cert): we refuse to talk to it, so for this
+ * request the database is unreachable, as it would be behind a broken network.
+ */
+const TLS_VERIFICATION_CODES = new Set([
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "CERT_SIGNATURE_FAILURE",
+  "CERT_UNTRUSTED",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+
+/** pg's and pg-pool's own messages, which carry no code, for a connection that could not be made or went away. */
+const CONNECTION_LOST_MESSAGES = [
+  /^timeout exceeded when trying to connect$/, // pg-pool: no connection free or made within connectionTimeoutMillis
+  /^Connection terminated\b/, // "... unexpectedly", "... due to connection timeout", or ended while in use
+  /^Query read timeout$/, // query_timeout: the server stopped answering mid-query
+  /^Client has encountered a connection error and is not queryable$/,
+  /^The server does not support SSL connections$/,
+  /^There was an error establishing an SSL connection$/,
+];
+
+/** Is this error about reaching the database (a 503), as opposed to a bug in the code or a query (a 500)? */
 export function isUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
-  if (error instanceof pg.DatabaseError) return typeof code === "string" && UNAVAILABLE_SQLSTATE.test(code);
-  // Everything else pg throws while connecting or talking is about the connection: a socket error (ECONNREFUSED,
-  // ENOTFOUND, ECONNRESET), a TLS failure, "timeout exceeded when trying to connect", "Connection terminated
-  // unexpectedly", "Query read timeout".
-  return true;
+  if (error instanceof pg.DatabaseError) return typeof code === "string" && isUnavailableSqlState(code);
+  if (typeof code === "string" && (NETWORK_CODES.has(code) || TLS_VERIFICATION_CODES.has(code))) return true;
+  return CONNECTION_LOST_MESSAGES.some((pattern) => pattern.test(error.message));
 }
 
 /**

@@ -1,11 +1,17 @@
 import { execFileSync } from "node:child_process";
+import { createRequire } from "node:module";
 import { createServer, type Socket } from "node:net";
+import { join } from "node:path";
+import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type App, buildApp } from "../../app/src/app";
-import { CONNECTION_TIMEOUT_MS, poolConfig, tlsOptions } from "../../app/src/database";
+import { CONNECTION_TIMEOUT_MS, isUnavailable, poolConfig, tlsOptions } from "../../app/src/database";
 import type { Settings } from "../../app/src/settings";
 import { startPostgres, type TestPostgres } from "../support/postgres";
-import { FORM, LogCapture, migratedDatabase, settingsFor, subscriptionRows } from "./helpers";
+import { FORM, LogCapture, migratedDatabase, REPO, settingsFor, subscriptionRows } from "./helpers";
+
+/** pg's DatabaseError as the app sees it: app/ resolves its own copy of pg, whose class is not the root copy's. */
+const { DatabaseError } = createRequire(join(REPO, "app/src/database.ts"))("pg") as typeof pg;
 
 const subscribe = (app: App, email: string) =>
   app.inject({
@@ -22,6 +28,49 @@ async function timed<T>(work: () => Promise<T>): Promise<{ result: T; ms: number
 }
 
 describe("the database connection", () => {
+  describe("which failures are an outage (503) rather than a bug (500)", () => {
+    /** An error as Postgres reports it, with its SQLSTATE. */
+    const sqlState = (code: string) => Object.assign(new DatabaseError("from the server", 0, "error"), { code });
+    /** An error as Node reports a socket or TLS failure. */
+    const nodeError = (code: string) => Object.assign(new Error(`failed (${code})`), { code });
+
+    it.each<[string, 503 | 500, unknown]>([
+      ["pg-pool's connection timeout", 503, new Error("timeout exceeded when trying to connect")],
+      ["a connection that died under a query", 503, new Error("Connection terminated unexpectedly")],
+      ["a connection cut by its timeout", 503, new Error("Connection terminated due to connection timeout")],
+      ["a connection ended while in use", 503, new Error("Connection terminated")],
+      ["a server that stopped answering mid-query", 503, new Error("Query read timeout")],
+      ["a server without TLS when TLS is required", 503, new Error("The server does not support SSL connections")],
+      ["connection refused", 503, nodeError("ECONNREFUSED")],
+      ["connection reset", 503, nodeError("ECONNRESET")],
+      ["an unknown host", 503, nodeError("ENOTFOUND")],
+      ["a DNS failure that may pass", 503, nodeError("EAI_AGAIN")],
+      ["a connect timeout", 503, nodeError("ETIMEDOUT")],
+      ["an unreachable host", 503, nodeError("EHOSTUNREACH")],
+      ["a certificate another CA signed", 503, nodeError("SELF_SIGNED_CERT_IN_CHAIN")],
+      ["08006 connection failure", 503, sqlState("08006")],
+      ["08001 unable to connect", 503, sqlState("08001")],
+      ["57P01 admin shutdown", 503, sqlState("57P01")],
+      ["57P02 crash shutdown", 503, sqlState("57P02")],
+      ["57P03 cannot connect now", 503, sqlState("57P03")],
+      ["53300 too many connections", 503, sqlState("53300")],
+      ["28P01 a rotated password", 503, sqlState("28P01")],
+      ["08P01 protocol violation", 500, sqlState("08P01")],
+      ["42P01 a missing table", 500, sqlState("42P01")],
+      ["42501 a missing privilege", 500, sqlState("42501")],
+      ["23505 a unique violation", 500, sqlState("23505")],
+      ["53100 disk full", 500, sqlState("53100")],
+      ["57014 a cancelled query", 500, sqlState("57014")],
+      ["a TypeError in our code", 500, new TypeError("Cannot read properties of undefined (reading 'rows')")],
+      ["a closed client used again", 500, new Error("Client was closed and is not queryable")],
+      ["a pool used after end()", 500, new Error("Cannot use a pool after calling end on the pool")],
+      ["an unknown error code", 500, nodeError("ERR_INVALID_ARG_TYPE")],
+      ["a thrown string", 500, "connection refused"],
+    ])("%s: %i", (_case, status, error) => {
+      expect(isUnavailable(error) ? 503 : 500).toBe(status);
+    });
+  });
+
   describe("TLS options (libpq's modes)", () => {
     it.each([
       ["require_ssl off: clear text", { require_ssl: false }, false],
