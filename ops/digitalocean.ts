@@ -1,12 +1,14 @@
 // The few DigitalOcean API calls the reaper needs to find (and optionally delete) resources a failed teardown left
-// behind. Plain fetch against the public API (https://docs.digitalocean.com/reference/api/); the token needs the
-// custom scopes app:read + database:read to list, and app:delete + database:delete to delete.
+// behind, and that PR teardowns need to delete their image tags. Plain fetch against the public API
+// (https://docs.digitalocean.com/reference/api/); the token needs the custom scopes app:read + database:read to list,
+// and app:delete + database:delete to delete; registry:read to list image tags and registry:delete to delete them
+// (https://docs.digitalocean.com/reference/api/scopes/registry/delete: registry:delete requires registry:read).
 import { ExitCode, OpsError } from "./errors";
 import { type Fetch, globalFetch } from "./http";
 import type { CloudResource } from "./leftovers";
 
 const API = "https://api.digitalocean.com/v2";
-/** The apps list accepts up to 200 per page (pydo `apps.list`, per_page max 200). */
+/** The apps list accepts up to 200 per page (pydo `apps.list`, per_page max 200); so does the tags list. */
 const PER_PAGE = 200;
 /** Safety stop: 50 pages of 200 is far more apps than one account has; a loop past it is a bug. */
 const MAX_PAGES = 50;
@@ -20,6 +22,26 @@ interface AppsPage extends Page {
 interface DatabasesPage extends Page {
   readonly databases?: readonly { id: string; name: string; created_at?: string }[] | null;
 }
+interface TagsPage extends Page {
+  readonly tags?: readonly { tag: string }[] | null;
+}
+
+/** A repository in a DOCR registry: `registry.digitalocean.com/<registry>/<repository>`. */
+export interface RegistryRepository {
+  readonly registry: string;
+  /** May contain `/` (`team/app`); the API wants it URL-encoded as one path segment. */
+  readonly repository: string;
+}
+
+/**
+ * `/v2/registries/<registry>/repositories/<repository>/tags`: "List All Container Registry Repository Tags" and, with
+ * `/<tag>`, "Delete Container Registry Repository Tag" (DELETE answers 204), at
+ * https://docs.digitalocean.com/reference/api/reference/container-registries/ (operations
+ * registries_list_repositoryTags, registries_delete_repositoryTag). The older `/v2/registry/...` paths are deprecated.
+ */
+function tagsPath({ registry, repository }: RegistryRepository): string {
+  return `${API}/registries/${encodeURIComponent(registry)}/repositories/${encodeURIComponent(repository)}/tags`;
+}
 
 export class DigitalOceanClient {
   constructor(
@@ -27,12 +49,13 @@ export class DigitalOceanClient {
     private readonly fetchFn: Fetch = globalFetch,
   ) {}
 
-  private async request(url: string, method = "GET"): Promise<unknown> {
+  /** `missingIsEmpty`: a 404 answers undefined (a DELETE's 404 always does: already gone, the goal is reached). */
+  private async request(url: string, method = "GET", missingIsEmpty = method === "DELETE"): Promise<unknown> {
     const response = await this.fetchFn(url, {
       method,
       headers: { Authorization: `Bearer ${this.token}`, "Content-Type": "application/json" },
     });
-    if (method === "DELETE" && response.status === 404) return undefined; // already gone: the goal is reached
+    if (missingIsEmpty && response.status === 404) return undefined;
     if (!response.ok) {
       const body = (await response.text()).slice(0, 300);
       throw new OpsError(
@@ -44,13 +67,13 @@ export class DigitalOceanClient {
   }
 
   /** Every page of a list endpoint, following `links.pages.next`. */
-  private async pages<T extends Page>(first: string): Promise<T[]> {
+  private async pages<T extends Page>(first: string, missingIsEmpty = false): Promise<T[]> {
     const pages: T[] = [];
     let url: string | undefined = first;
     while (url !== undefined) {
       if (pages.length >= MAX_PAGES)
         throw new OpsError(`DigitalOcean API: more than ${MAX_PAGES} pages at ${first}`, ExitCode.failed);
-      const page = (await this.request(url)) as T;
+      const page = ((await this.request(url, "GET", missingIsEmpty)) ?? {}) as T;
       pages.push(page);
       url = page.links?.pages?.next;
     }
@@ -79,6 +102,21 @@ export class DigitalOceanClient {
         createdAt: db.created_at,
       })),
     );
+  }
+
+  /** The names of every tag in the repository; none when the repository does not exist (404). */
+  async listRepositoryTags(repository: RegistryRepository): Promise<string[]> {
+    const pages = await this.pages<TagsPage>(`${tagsPath(repository)}?page=1&per_page=${PER_PAGE}`, true);
+    return pages.flatMap((page) => (page.tags ?? []).map((tag) => tag.tag));
+  }
+
+  /**
+   * Deletes the tag only, never the manifest: the same image may carry another stack's tag. The storage comes back
+   * with the registry's next garbage collection that includes untagged manifests
+   * (`doctl registry garbage-collection start --include-untagged-manifests`).
+   */
+  async deleteRepositoryTag(repository: RegistryRepository, tag: string): Promise<void> {
+    await this.request(`${tagsPath(repository)}/${encodeURIComponent(tag)}`, "DELETE");
   }
 
   async delete(resource: CloudResource): Promise<void> {

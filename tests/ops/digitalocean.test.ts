@@ -69,6 +69,61 @@ describe("DigitalOceanClient", () => {
     ]);
   });
 
+  it("lists a repository's tags across pages, the repository URL-encoded in the path", async () => {
+    const tags = `${API}/registries/acme/repositories/team%2Fnewsletter/tags`;
+    const { fetch, seen } = scripted({
+      [`GET ${tags}?page=1&per_page=200`]: {
+        body: {
+          tags: [{ registry_name: "acme", repository: "team/newsletter", tag: "pr-4-aaa" }],
+          links: { pages: { next: `${tags}?page=2&per_page=200` } },
+          meta: { total: 2 },
+        },
+      },
+      [`GET ${tags}?page=2&per_page=200`]: {
+        body: { tags: [{ registry_name: "acme", repository: "team/newsletter", tag: "production-bbb" }], links: {} },
+      },
+    });
+    const client = new DigitalOceanClient("t", fetch);
+    expect(await client.listRepositoryTags({ registry: "acme", repository: "team/newsletter" })).toEqual([
+      "pr-4-aaa",
+      "production-bbb",
+    ]);
+    expect(seen).toHaveLength(2);
+  });
+
+  it("lists no tags for a repository that does not exist", async () => {
+    const { fetch } = scripted({});
+    expect(
+      await new DigitalOceanClient("t", fetch).listRepositoryTags({ registry: "acme", repository: "gone" }),
+    ).toEqual([]);
+  });
+
+  it("deletes one tag and treats an already deleted tag as done", async () => {
+    const tags = `${API}/registries/acme/repositories/newsletter/tags`;
+    const { fetch, seen } = scripted({ [`DELETE ${tags}/pr-4-aaa`]: { status: 204 } });
+    const client = new DigitalOceanClient("t", fetch);
+    const repository = { registry: "acme", repository: "newsletter" };
+    await client.deleteRepositoryTag(repository, "pr-4-aaa");
+    await client.deleteRepositoryTag(repository, "pr-4-gone");
+    expect(seen.map((s) => s.split(" ").slice(0, 2).join(" "))).toEqual([
+      `DELETE ${tags}/pr-4-aaa`,
+      `DELETE ${tags}/pr-4-gone`,
+    ]);
+  });
+
+  it("reports a refused tag deletion (a token without registry:delete) with exit code 1", async () => {
+    const { fetch } = scripted({
+      [`DELETE ${API}/registries/acme/repositories/newsletter/tags/pr-4-aaa`]: {
+        status: 403,
+        body: { id: "forbidden", message: "You are not authorized to perform this operation" },
+      },
+    });
+    const client = new DigitalOceanClient("t", fetch);
+    await expect(
+      client.deleteRepositoryTag({ registry: "acme", repository: "newsletter" }, "pr-4-aaa"),
+    ).rejects.toMatchObject({ exitCode: 1, message: expect.stringContaining("answered 403") });
+  });
+
   it("reports other API errors with exit code 1", async () => {
     const { fetch } = scripted({
       [`GET ${API}/apps?page=1&per_page=200`]: {
