@@ -1,8 +1,7 @@
 // The application, built without listening (fastify/demo's app.ts vs server.ts): tests drive it with `inject`,
 // server.ts owns the port, the signals and the shutdown.
 import { randomUUID } from "node:crypto";
-import formbody from "@fastify/formbody";
-import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
 import type { DestinationStream } from "pino";
 import type { ZodType } from "zod";
 import { createDatabase, type Database, DatabaseUnavailableError } from "./database";
@@ -59,9 +58,14 @@ export function buildApp(settings: Settings, options: BuildAppOptions = {}): Fas
     if (closing) reply.header("connection", "close");
   });
 
-  // Forms only: no JSON or text parser, so any other content type is refused (415, answered as 400 below).
+  // Forms only: no JSON or text parser, so any other content type is refused (415, answered as 400 below). The
+  // parser gets the raw bytes, not a string, to tell invalid UTF-8 from a real U+FFFD (form.ts).
   app.removeAllContentTypeParsers();
-  app.register(formbody, { bodyLimit: BODY_LIMIT_BYTES, parser: parseForm });
+  app.addContentTypeParser(
+    "application/x-www-form-urlencoded",
+    { parseAs: "buffer", bodyLimit: BODY_LIMIT_BYTES },
+    async (_request: FastifyRequest, body: Buffer) => parseForm(body),
+  );
 
   // Routes declare zod schemas; a failed parse names the field of the first problem.
   app.setValidatorCompiler(({ schema }) => (data) => {

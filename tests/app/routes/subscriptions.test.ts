@@ -77,6 +77,16 @@ describe("POST /subscriptions", () => {
     expect(await rows()).toEqual([{ email: "zoe@example.com", name }]);
   });
 
+  it("accepts and stores a name holding a real U+FFFD, sent as its UTF-8 bytes EF BF BD", async () => {
+    const payload = Buffer.concat([
+      Buffer.from("name=a"),
+      Buffer.from([0xef, 0xbf, 0xbd]),
+      Buffer.from("b&email=replacement%40example.com"),
+    ]);
+    expect((await post(payload)).statusCode).toBe(200);
+    expect(await rows()).toEqual([{ email: "replacement@example.com", name: "a\uFFFDb" }]);
+  });
+
   // Every bad input: a 400 whose JSON names the field, and nothing stored.
   const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
   const valid = { name: "ursula", email: "ursula@example.com" };
@@ -163,6 +173,20 @@ describe("POST /subscriptions", () => {
       FORM,
       "name",
       "name is not valid UTF-8",
+    ],
+    [
+      "the name holds a truncated UTF-8 sequence (C3 28)",
+      Buffer.concat([Buffer.from("name=urs"), Buffer.from([0xc3, 0x28]), Buffer.from("&email=ursula%40example.com")]),
+      FORM,
+      "name",
+      "name is not valid UTF-8",
+    ],
+    [
+      "a field's name is not UTF-8",
+      Buffer.concat([Buffer.from("na"), Buffer.from([0xff]), Buffer.from("me=ursula&email=ursula%40example.com")]),
+      FORM,
+      "body",
+      "body is not valid UTF-8",
     ],
     [
       "the name's %-escapes are not UTF-8",
