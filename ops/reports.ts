@@ -5,8 +5,11 @@ import type { StackOutputs } from "./pulumi";
 import type { ReapDecision } from "./reaper";
 import { formatTtl } from "./tags";
 
-/** Stack output names the Pulumi program exports (infra/index.ts): the app's URL and the cost estimate in USD. */
-export const OUTPUT = { url: "url", cost: "estimatedMonthlyCostUsd" } as const;
+/**
+ * Stack output names the Pulumi program exports (infra/index.ts): the app's URL, the cost estimate in USD, and the
+ * repository its image is pushed to (DigitalOcean stacks deployed since the output was added).
+ */
+export const OUTPUT = { url: "url", cost: "estimatedMonthlyCostUsd", imageRepository: "imageRepository" } as const;
 
 export interface CostEstimate {
   readonly usdPerMonth: number;
@@ -14,9 +17,14 @@ export interface CostEstimate {
   readonly pricesReadOn?: string;
 }
 
-export function outputUrl(outputs: StackOutputs): string | undefined {
-  const value = outputs[OUTPUT.url]?.value;
+/** A string output, or undefined when the stack does not export it (or exports it empty). */
+export function outputString(outputs: StackOutputs, name: string): string | undefined {
+  const value = outputs[name]?.value;
   return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+export function outputUrl(outputs: StackOutputs): string | undefined {
+  return outputString(outputs, OUTPUT.url);
 }
 
 /** The estimate as a number (what infra/index.ts exports) or as infra/cost.ts's full CostEstimate object. */
