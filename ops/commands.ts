@@ -4,6 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { LOCAL_STATE_DIR, type StackEnvironment, stackEnvironment } from "./backend";
 import { ExitCode, type ExitCodeValue, OpsError, usageError } from "./errors";
+import { deletePrImageTags, type ImageCleanup, type RegistryTags } from "./images";
 import { type CloudResource, findLeftovers } from "./leftovers";
 import { checkPrerequisites, type Probe } from "./prerequisites";
 import { driftedResources, summarisePreview } from "./preview-summary";
@@ -36,7 +37,8 @@ export interface GitHubWriter {
   ): Promise<string>;
 }
 
-export interface CloudInventory {
+/** The DigitalOcean API as the reaper and the PR teardowns use it (ops/digitalocean.ts). */
+export interface CloudInventory extends RegistryTags {
   listApps(): Promise<CloudResource[]>;
   listDatabases(): Promise<CloudResource[]>;
   delete(resource: CloudResource): Promise<void>;
@@ -176,18 +178,45 @@ export async function destroy(deps: Deps, rawStack: string, options: DestroyOpti
     throw usageError(`destroying stack ${stack.name} deletes its cloud resources: add --yes to confirm`);
   }
   const { ws } = await open(deps, stack);
-  return destroyIn(deps, ws, stack.name, options.remove);
+  await destroyIn(deps, ws, stack.name, { remove: options.remove });
+  return ExitCode.ok;
 }
 
-async function destroyIn(deps: Deps, ws: PulumiWorkspace, name: string, remove: boolean): Promise<ExitCodeValue> {
+/**
+ * Destroys a stack; with `prImages`, a PR's stack, whose image tags are deleted once its resources are gone. Returns
+ * what happened to those tags: undefined without `prImages` or when the stack does not exist (nothing was pushed
+ * that a teardown would know of). Tags left behind are a warning: the environment is gone, which is what was asked.
+ */
+async function destroyIn(
+  deps: Deps,
+  ws: PulumiWorkspace,
+  name: string,
+  options: { remove: boolean; prImages?: { pr: number; registry: RegistryTags | undefined } },
+): Promise<ImageCleanup | undefined> {
   const handle = await ws.select(name);
   if (handle === undefined) {
     deps.print(`stack ${name} does not exist: nothing to destroy`);
-    return ExitCode.ok;
+    return undefined;
   }
-  await handle.destroy({ remove });
-  deps.print(remove ? `destroyed and removed stack ${name}` : `destroyed the resources of stack ${name}`);
-  return ExitCode.ok;
+  // Read before destroying: the image repository is a stack output, and the outputs go with the resources.
+  const outputs = options.prImages === undefined ? undefined : await readOutputs(handle);
+  await handle.destroy({ remove: options.remove });
+  deps.print(options.remove ? `destroyed and removed stack ${name}` : `destroyed the resources of stack ${name}`);
+  if (options.prImages === undefined) return undefined;
+  const images = await deletePrImageTags({ ...options.prImages, outputs });
+  if (images.complete) deps.print(`${name}: ${images.text}`);
+  else deps.warn(`${name}: destroyed, but ${images.text}`);
+  return images;
+}
+
+/** The stack's outputs, or undefined when they can't be read: not a reason to keep an environment running. */
+async function readOutputs(handle: StackHandle): Promise<StackOutputs | undefined> {
+  try {
+    return await handle.outputs();
+  } catch (error) {
+    if (error instanceof OpsError) return undefined;
+    throw error;
+  }
 }
 
 export async function drift(deps: Deps, rawStack: string, options: { reportFile?: string }): Promise<ExitCodeValue> {
@@ -248,9 +277,11 @@ export async function reviewUp(deps: Deps, rawPr: string, options: ReviewUpOptio
 }
 
 export async function reviewDown(deps: Deps, rawPr: string): Promise<ExitCodeValue> {
-  const stack = parseStackRef(prStackName(parsePrNumber(rawPr)));
+  const pr = parsePrNumber(rawPr);
+  const stack = parseStackRef(prStackName(pr));
   const { ws } = await open(deps, stack);
-  return destroyIn(deps, ws, stack.name, true);
+  await destroyIn(deps, ws, stack.name, { remove: true, prImages: { pr, registry: deps.digitalocean() } });
+  return ExitCode.ok;
 }
 
 export interface ReapOptions {
@@ -296,14 +327,17 @@ export async function reviewReap(deps: Deps, options: ReapOptions): Promise<Exit
     label: "per-PR stacks",
   });
   const decisions = decideReap({ stacks: await stackStates(ws), openPrs, now: deps.now(), defaultTtlMs });
+  const cloud = deps.digitalocean();
   const results: Record<string, string> = {};
   let failed = false;
   for (const decision of decisions) {
     deps.print(`${decision.stack}: ${decision.action} (${decision.reason})`);
     if (decision.action !== "destroy" || options.dryRun) continue;
     try {
-      await destroyIn(deps, ws, decision.stack, true);
-      results[decision.stack] = "destroyed";
+      // decideReap destroys only `pr-<n>` stacks, and always says which PR.
+      const prImages = decision.pr === undefined ? undefined : { pr: decision.pr, registry: cloud };
+      const images = await destroyIn(deps, ws, decision.stack, { remove: true, prImages });
+      results[decision.stack] = images === undefined ? "destroyed" : `destroyed; ${images.text}`;
     } catch (error) {
       if (!(error instanceof OpsError)) throw error;
       if (error.exitCode === ExitCode.locked) {
@@ -319,7 +353,6 @@ export async function reviewReap(deps: Deps, options: ReapOptions): Promise<Exit
   const leftoverResults: Record<string, string> = {};
   let leftovers: ReturnType<typeof findLeftovers> = [];
   let leftoverSearch: string | undefined;
-  const cloud = deps.digitalocean();
   if (cloud === undefined) {
     leftoverSearch = "skipped, DIGITALOCEAN_TOKEN is not set";
   } else {

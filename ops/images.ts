@@ -28,7 +28,7 @@ export function prImageTags(tags: readonly string[], pr: number): string[] {
   return tags.filter((tag) => tag.startsWith(prefix));
 }
 
-/** `registry.digitalocean.com/<registry>/<repository>` → its parts; undefined for any other name (or one with a tag). */
+/** `registry.digitalocean.com/<registry>/<repository>` → its parts; undefined for other names (or with a tag). */
 export function parseImageRepository(name: string): RegistryRepository | undefined {
   if (!name.startsWith(`${DOCR_HOST}/`)) return undefined;
   const path = name.slice(DOCR_HOST.length + 1);

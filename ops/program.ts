@@ -79,12 +79,16 @@ export async function runCli(argv: readonly string[], deps: commands.Deps): Prom
     );
   review
     .command("down")
-    .description("destroy and remove stack pr-<number>; succeeds when it never existed")
+    .description(
+      "destroy and remove stack pr-<number>, then delete its image tags pr-<number>-*; succeeds when it never existed",
+    )
     .argument("<pr>", "pull request number")
     .action(async (pr: string) => done(await commands.reviewDown(deps, pr)));
   review
     .command("reap")
-    .description("destroy pr-* stacks whose PR is closed or whose time to live ran out; find leftover resources")
+    .description(
+      "destroy pr-* stacks (and their image tags) whose PR is closed or whose time to live ran out; find leftovers",
+    )
     .option("--open-prs <numbers>", "comma-separated open PR numbers (default: asked from the GitHub API)")
     .option("--dry-run", "decide and report, destroy nothing", false)
     .option("--delete-leftovers", "delete DigitalOcean apps and databases whose pr-* stack is gone", false)

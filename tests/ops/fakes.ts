@@ -2,6 +2,7 @@
 // a prerequisite probe, and the GitHub / DigitalOcean clients. The Pulumi CLI can't be installed here
 // (shared/WORKPLACE.md), so commands are tested down to the ops/pulumi.ts boundary against this backend.
 import type { CloudInventory, Deps, GitHubWriter, PullRequestSource } from "../../ops/commands";
+import type { RegistryRepository } from "../../ops/digitalocean";
 import { ExitCode, OpsError } from "../../ops/errors";
 import type { CloudResource } from "../../ops/leftovers";
 import type { ProbeResult } from "../../ops/prerequisites";
@@ -141,12 +142,39 @@ export class FakeGitHub implements PullRequestSource, GitHubWriter {
   }
 }
 
+/** `<registry>/<repository>`, the key of FakeCloud's repositories. */
+const repositoryKey = (r: RegistryRepository): string => `${r.registry}/${r.repository}`;
+
 export class FakeCloud implements CloudInventory {
   readonly deleted: CloudResource[] = [];
+  /** The tags in each registry repository, by `<registry>/<repository>`; deleting a tag removes it here. */
+  readonly repositories = new Map<string, string[]>();
+  /** Every tag deletion asked for, as `<registry>/<repository>:<tag>`, in order. */
+  readonly deletedTags: string[] = [];
+  /** Make deleting these tags fail (e.g. a token without registry:delete). */
+  readonly refuseTags = new Set<string>();
   constructor(
     readonly apps: CloudResource[] = [],
     readonly databases: CloudResource[] = [],
   ) {}
+  withTags(repository: string, tags: string[]): this {
+    this.repositories.set(repository, [...tags]);
+    return this;
+  }
+  async listRepositoryTags(repository: RegistryRepository): Promise<string[]> {
+    return [...(this.repositories.get(repositoryKey(repository)) ?? [])];
+  }
+  async deleteRepositoryTag(repository: RegistryRepository, tag: string): Promise<void> {
+    const key = repositoryKey(repository);
+    this.deletedTags.push(`${key}:${tag}`);
+    if (this.refuseTags.has(tag)) {
+      throw new OpsError(`DigitalOcean API DELETE /registries/${key}/tags/${tag} answered 403`, ExitCode.failed);
+    }
+    this.repositories.set(
+      key,
+      (this.repositories.get(key) ?? []).filter((t) => t !== tag),
+    );
+  }
   async listApps(): Promise<CloudResource[]> {
     return this.apps;
   }

@@ -19,6 +19,9 @@ const outputs = {
   url: { value: "https://newsletter-pr-42-abc.ondigitalocean.app", secret: false },
   estimatedMonthlyCostUsd: { value: 12, secret: false },
 };
+const REPOSITORY = "registry.digitalocean.com/acme/newsletter";
+/** What a PR stack deployed since infra/index.ts exports `imageRepository` reports. */
+const pushed = { imageRepository: { value: REPOSITORY, secret: false } };
 
 describe("ops command line", () => {
   it("prints usage with the exit codes for --help and exits 0", async () => {
@@ -258,10 +261,96 @@ describe("review down and destroy --remove", () => {
     expect(backend.stacks.has("pr-42")).toBe(false);
   });
 
-  it("reports a locked stack with exit 5 so CI can retry", async () => {
+  it("reports a locked stack with exit 5 so CI can retry, and keeps its image tags", async () => {
     const backend = new FakeBackend();
-    backend.add("pr-42", { failWith: { op: "destroy", error: new OpsError("locked", ExitCode.locked) } });
-    expect(await runCli(["review", "down", "42"], testDeps({ backend, env: cloudEnv }))).toBe(ExitCode.locked);
+    backend.add("pr-42", {
+      outputs: pushed,
+      failWith: { op: "destroy", error: new OpsError("locked", ExitCode.locked) },
+    });
+    const cloud = new FakeCloud().withTags("acme/newsletter", ["pr-42-abc"]);
+    expect(await runCli(["review", "down", "42"], testDeps({ backend, env: cloudEnv, cloud }))).toBe(ExitCode.locked);
+    expect(cloud.deletedTags).toEqual([]);
+  });
+});
+
+describe("review down: the PR's image tags", () => {
+  const tags = ["pr-4-aaa111", "pr-4-bbb222", "pr-42-aaa111", "pr-40-ccc333", "production-aaa111", "xpr-4-aaa111"];
+
+  it("deletes exactly the PR's tags (pr-4-*, not pr-42-*) from the repository the stack exported", async () => {
+    const backend = new FakeBackend();
+    backend.add("pr-4", { outputs: { ...outputs, ...pushed } });
+    const cloud = new FakeCloud().withTags("acme/newsletter", tags);
+    const deps = testDeps({ backend, env: cloudEnv, cloud });
+    expect(await runCli(["review", "down", "4"], deps)).toBe(ExitCode.ok);
+    // The outputs were read before the destroy: the fake's stack is gone afterwards.
+    expect(backend.calls).toEqual(["destroy pr-4 --remove"]);
+    expect(cloud.deletedTags).toEqual(["acme/newsletter:pr-4-aaa111", "acme/newsletter:pr-4-bbb222"]);
+    expect(cloud.repositories.get("acme/newsletter")).toEqual([
+      "pr-42-aaa111",
+      "pr-40-ccc333",
+      "production-aaa111",
+      "xpr-4-aaa111",
+    ]);
+    expect(deps.out).toContain(`pr-4: deleted 2 image tags pr-4-* from ${REPOSITORY}`);
+    expect(deps.errors).toEqual([]);
+  });
+
+  it("says so when the PR pushed no tags", async () => {
+    const backend = new FakeBackend();
+    backend.add("pr-7", { outputs: pushed });
+    const cloud = new FakeCloud().withTags("acme/newsletter", tags);
+    const deps = testDeps({ backend, env: cloudEnv, cloud });
+    expect(await runCli(["review", "down", "7"], deps)).toBe(ExitCode.ok);
+    expect(cloud.deletedTags).toEqual([]);
+    expect(deps.out).toContain(`pr-7: no image tags pr-7-* in ${REPOSITORY}`);
+  });
+
+  it("warns and succeeds when the stack predates the imageRepository output", async () => {
+    const backend = new FakeBackend();
+    backend.add("pr-4", { outputs });
+    const cloud = new FakeCloud().withTags("acme/newsletter", tags);
+    const deps = testDeps({ backend, env: cloudEnv, cloud });
+    expect(await runCli(["review", "down", "4"], deps)).toBe(ExitCode.ok);
+    expect(backend.stacks.has("pr-4")).toBe(false);
+    expect(cloud.deletedTags).toEqual([]);
+    expect(deps.errors).toEqual([
+      "pr-4: destroyed, but image tags pr-4-* left in the registry: the stack has no imageRepository output " +
+        "(deployed before it existed); delete them with `doctl registry repository delete-tag`",
+    ]);
+  });
+
+  it("warns and succeeds without DIGITALOCEAN_TOKEN, naming the repository the tags are left in", async () => {
+    const backend = new FakeBackend();
+    backend.add("pr-4", { outputs: pushed });
+    const deps = testDeps({ backend, env: cloudEnv });
+    expect(await runCli(["review", "down", "4"], deps)).toBe(ExitCode.ok);
+    expect(backend.stacks.has("pr-4")).toBe(false);
+    expect(deps.errors).toEqual([
+      `pr-4: destroyed, but image tags pr-4-* left in ${REPOSITORY}: DIGITALOCEAN_TOKEN is not set`,
+    ]);
+  });
+
+  it("warns and succeeds when a tag can't be deleted, naming the tags that are left", async () => {
+    const backend = new FakeBackend();
+    backend.add("pr-4", { outputs: pushed });
+    const cloud = new FakeCloud().withTags("acme/newsletter", tags);
+    cloud.refuseTags.add("pr-4-aaa111");
+    const deps = testDeps({ backend, env: cloudEnv, cloud });
+    expect(await runCli(["review", "down", "4"], deps)).toBe(ExitCode.ok);
+    expect(cloud.deletedTags).toEqual(["acme/newsletter:pr-4-aaa111", "acme/newsletter:pr-4-bbb222"]);
+    expect(deps.errors).toEqual([
+      `pr-4: destroyed, but image tags pr-4-* left in ${REPOSITORY}: deleted 1 of 2; not deleted: pr-4-aaa111 ` +
+        "(DigitalOcean API DELETE /registries/acme/newsletter/tags/pr-4-aaa111 answered 403)",
+    ]);
+  });
+
+  it("leaves the image tags of `destroy pr-<n>` alone: only the PR teardowns delete them", async () => {
+    const backend = new FakeBackend();
+    backend.add("pr-4", { outputs: pushed });
+    const cloud = new FakeCloud().withTags("acme/newsletter", tags);
+    const deps = testDeps({ backend, env: cloudEnv, cloud });
+    expect(await runCli(["destroy", "pr-4", "--yes", "--remove"], deps)).toBe(ExitCode.ok);
+    expect(cloud.deletedTags).toEqual([]);
   });
 });
 
@@ -364,11 +453,19 @@ describe("review reap", () => {
       });
     backend.add("production", { lastUpdate: ago(2000).toISOString() });
     backend.add("local");
-    backend.add("pr-4", { tags: tagged(4, 1) }); // PR closed
-    backend.add("pr-5", { tags: tagged(5, 1) }); // open, fresh
-    backend.add("pr-6", { tags: tagged(6, 100) }); // open, expired
+    backend.add("pr-4", { tags: tagged(4, 1), outputs: pushed }); // PR closed
+    backend.add("pr-5", { tags: tagged(5, 1), outputs: pushed }); // open, fresh
+    backend.add("pr-6", { tags: tagged(6, 100), outputs: pushed }); // open, expired
     return backend;
   }
+  const registryTags = () =>
+    new FakeCloud().withTags("acme/newsletter", [
+      "pr-4-aaa111",
+      "pr-5-aaa111",
+      "pr-6-aaa111",
+      "pr-6-bbb222",
+      "pr-42-x",
+    ]);
 
   it("destroys the stacks of closed PRs and expired ones, keeps the rest, and reports", async () => {
     const backend = reaperBackend();
@@ -378,7 +475,9 @@ describe("review reap", () => {
     expect([...backend.stacks.keys()].sort()).toEqual(["local", "pr-5", "production"]);
     const report = deps.files.get("reap.md") ?? "";
     expect(report).toContain("2 of 5 stacks to destroy.");
-    expect(report).toContain("| `pr-4` | destroy | PR #4 is closed | destroyed |");
+    expect(report).toContain(
+      `| \`pr-4\` | destroy | PR #4 is closed | destroyed; image tags pr-4-* left in ${REPOSITORY}: DIGITALOCEAN_TOKEN is not set |`,
+    );
     expect(report).toContain("| `production` | keep | production is never reaped |  |");
     expect(report).toContain("Leftover search: skipped, DIGITALOCEAN_TOKEN is not set.");
   });
@@ -391,6 +490,32 @@ describe("review reap", () => {
     const deps = testDeps({ backend: reaperBackend(), env: cloudEnv, now: NOW });
     expect(await runCli(["review", "reap"], deps)).toBe(ExitCode.prerequisite);
     expect(deps.errors).toEqual(["error: GITHUB_TOKEN is not set"]);
+  });
+
+  it("deletes the image tags of the stacks it destroys, and reports them", async () => {
+    const backend = reaperBackend();
+    const cloud = registryTags();
+    const deps = testDeps({ backend, env: cloudEnv, now: NOW, cloud });
+    expect(await runCli(["review", "reap", "--open-prs", "5,6", "--summary-file", "r.md"], deps)).toBe(ExitCode.ok);
+    expect(cloud.deletedTags).toEqual([
+      "acme/newsletter:pr-4-aaa111",
+      "acme/newsletter:pr-6-aaa111",
+      "acme/newsletter:pr-6-bbb222",
+    ]);
+    expect(cloud.repositories.get("acme/newsletter")).toEqual(["pr-5-aaa111", "pr-42-x"]);
+    const report = deps.files.get("r.md") ?? "";
+    expect(report).toContain(
+      `| \`pr-4\` | destroy | PR #4 is closed | destroyed; deleted 1 image tag pr-4-* from ${REPOSITORY} |`,
+    );
+    expect(report).toContain(`destroyed; deleted 2 image tags pr-6-* from ${REPOSITORY} |`);
+    expect(deps.errors).toEqual([]);
+  });
+
+  it("destroys nothing and deletes no image tags on a dry run", async () => {
+    const cloud = registryTags();
+    const deps = testDeps({ backend: reaperBackend(), env: cloudEnv, now: NOW, cloud });
+    expect(await runCli(["review", "reap", "--open-prs", "", "--dry-run"], deps)).toBe(ExitCode.ok);
+    expect(cloud.deletedTags).toEqual([]);
   });
 
   it("destroys nothing on a dry run", async () => {
