@@ -56,6 +56,8 @@ export class ContainerImage extends pulumi.ComponentResource {
   /** `sha256:...`, what the app spec deploys. */
   readonly digest: pulumi.Output<string>;
   readonly imageName: pulumi.Output<string>;
+  /** `registry.digitalocean.com/<registry>/<repository>`: where every stack's tags of this image live. */
+  readonly repository: pulumi.Output<string>;
 
   constructor(name: string, args: ContainerImageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("newsletter:infra:ContainerImage", name, {}, opts);
@@ -70,10 +72,11 @@ export class ContainerImage extends pulumi.ComponentResource {
       .all([credentials.dockerCredentials, args.serverUrl])
       .apply(([json, server]) => dockerLoginFromConfig(json, server));
 
+    const repository = pulumi.interpolate`${args.serverUrl}/${args.registryName}/${args.repository}`;
     const image = new docker.Image(
       `${name}-image`,
       {
-        imageName: pulumi.interpolate`${args.serverUrl}/${args.registryName}/${args.repository}:${args.tag}`,
+        imageName: pulumi.interpolate`${repository}:${args.tag}`,
         build: {
           context: args.build.context,
           dockerfile: args.build.dockerfile,
@@ -96,6 +99,12 @@ export class ContainerImage extends pulumi.ComponentResource {
     this.repoDigest = image.repoDigest;
     this.digest = image.repoDigest.apply(digestOf);
     this.imageName = image.imageName;
-    this.registerOutputs({ repoDigest: this.repoDigest, digest: this.digest, imageName: this.imageName });
+    this.repository = repository;
+    this.registerOutputs({
+      repoDigest: this.repoDigest,
+      digest: this.digest,
+      imageName: this.imageName,
+      repository: this.repository,
+    });
   }
 }

@@ -84,7 +84,7 @@ function deployToDigitalOcean(config: DigitalOceanStackConfig): StackOutputs {
     appId: app.id,
     imageDigest: image.digest,
     // The name ContainerImage pushes to, without tag: `review down` and the reaper delete a PR's tags from it.
-    imageRepository: pulumi.interpolate`${registry.serverUrl}/${registry.name}/${config.imageRepository}`,
+    imageRepository: image.repository,
     databaseClusterName: database?.clusterName,
     estimatedMonthlyCostUsd: estimateMonthlyCost(config).usdPerMonth,
   };
