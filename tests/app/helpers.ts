@@ -8,22 +8,12 @@ import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { runMigrations } from "../../app/src/migrations";
 import { loadSettings, type Settings } from "../../app/src/settings";
+import { databaseEnv } from "../support/app-process";
 import type { TestPostgres } from "../support/postgres";
 
 export const REPO = fileURLToPath(new URL("../..", import.meta.url));
 export const CONFIGURATION_DIR = join(REPO, "configuration");
 export const FORM = { "content-type": "application/x-www-form-urlencoded" } as const;
-
-/** The APP_* variables that point the app at `database` on the test server. */
-export function databaseEnv(pg: TestPostgres, database: string): Record<string, string> {
-  return {
-    APP_DATABASE__HOST: pg.host,
-    APP_DATABASE__PORT: String(pg.port),
-    APP_DATABASE__USERNAME: pg.user,
-    APP_DATABASE__PASSWORD: pg.password,
-    APP_DATABASE__DATABASE_NAME: database,
-  };
-}
 
 /** `local` settings (loopback, no TLS) for `database` on the test server, plus any other overrides. */
 export function settingsFor(pg: TestPostgres, database: string, env: Record<string, string> = {}): Settings {

@@ -4,8 +4,9 @@ import { cp, mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { appProcessEnv } from "../support/app-process";
 import { startPostgres, type TestPostgres } from "../support/postgres";
-import { bundledAppLayout, CONFIGURATION_DIR, databaseEnv } from "./helpers";
+import { bundledAppLayout, CONFIGURATION_DIR } from "./helpers";
 
 interface Run {
   readonly code: number | null;
@@ -37,7 +38,7 @@ describe("migrate (dist/migrate.js)", () => {
   function migrate(database: string, env: Record<string, string> = {}): Promise<Run> {
     const child = spawn(process.execPath, [join(root, "dist/migrate.js")], {
       cwd: elsewhere,
-      env: { PATH: process.env.PATH, APP_ENVIRONMENT: "local", ...databaseEnv(pg, database), ...env },
+      env: appProcessEnv(pg, database, env),
     });
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => {

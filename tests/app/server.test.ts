@@ -2,8 +2,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { appProcessEnv, untilListening as untilHealthy } from "../support/app-process";
 import { freePort, startPostgres, type TestPostgres } from "../support/postgres";
-import { bundledAppLayout, databaseEnv, FORM, migratedDatabase, subscriptionRows } from "./helpers";
+import { bundledAppLayout, FORM, migratedDatabase, subscriptionRows } from "./helpers";
 
 interface Running {
   readonly child: ChildProcess;
@@ -28,13 +29,7 @@ describe("the server process (dist/server.js)", () => {
     const port = await freePort();
     const child = spawn(process.execPath, [join(root, "dist/server.js")], {
       cwd: root,
-      env: {
-        PATH: process.env.PATH,
-        APP_ENVIRONMENT: "local",
-        APP_APPLICATION__PORT: String(port),
-        ...databaseEnv(pg, database),
-        ...env,
-      },
+      env: appProcessEnv(pg, database, { APP_APPLICATION__PORT: String(port), ...env }),
       stdio: ["ignore", "pipe", "pipe"],
     });
     const lines: string[] = [];
@@ -51,13 +46,11 @@ describe("the server process (dist/server.js)", () => {
     return { child, url, lines, exited };
   }
 
+  /** Once it answers its health check; if it never does, the error shows what it printed. */
   async function untilListening(server: Running): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline) {
-      if (server.lines.some((l) => l.includes("Server listening"))) return;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    throw new Error(`server did not start:\n${server.lines.join("\n")}`);
+    await untilHealthy(server.child, server.url).catch((error: Error) => {
+      throw new Error(`${error.message}:\n${server.lines.join("\n")}`);
+    });
   }
 
   /** Resolves once Postgres shows an INSERT waiting on a lock: the request is in flight, inside the app. */
