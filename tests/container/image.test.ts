@@ -4,7 +4,7 @@
 import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -222,6 +222,65 @@ describeWithDocker("the container image (Dockerfile, runtime target)", () => {
       );
       expect(found).toEqual([]);
     });
+  });
+
+  describe("behind a TLS-intercepting proxy", () => {
+    // A build image that trusts no extra CA (as node:24-bookworm-slim on a corporate laptop), a fresh npm cache (so
+    // npm must reach the registry), and the host's CA bundle handed in only as the `ca` build secret.
+    it("installs the dependencies with the proxy's CA given as the `ca` secret, and says why it fails without", async () => {
+      const bareBase = `newsletter-test:${id}-bare-build`;
+      const bareContext = join(work, "bare-base");
+      await mkdir(bareContext, { recursive: true });
+      await writeFile(
+        join(bareContext, "Dockerfile"),
+        "ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nENV NODE_EXTRA_CA_CERTS=\n",
+      );
+      const settings = imageBuildSettings({ appVersion: version, buildArgs: baseImageBuildArgs() });
+      const dockerfileSource = await readFile(settings.dockerfile, "utf8");
+      const officialBuildImage = /^ARG BUILD_IMAGE=(\S+)$/m.exec(dockerfileSource)?.[1] ?? "";
+      await buildImage({
+        context: bareContext,
+        tag: bareBase,
+        buildArgs: { BASE_IMAGE: settings.args.BUILD_IMAGE ?? officialBuildImage },
+      });
+      // The repository's Dockerfile with an npm cache mount of this test's own, so nothing is served from cache.
+      const dockerfile = join(work, "Dockerfile.fresh-npm-cache");
+      await writeFile(dockerfile, dockerfileSource.replace("id=newsletter-npm,", `id=newsletter-npm-test-${id},`));
+      const hostBundle = [process.env.NODE_EXTRA_CA_CERTS, "/etc/ssl/certs/ca-certificates.crt"].find(
+        (path) => path !== undefined && existsSync(path),
+      );
+      if (hostBundle === undefined) throw new Error("no CA bundle on this machine to hand in as the `ca` secret");
+      // npm settings through the npmrc secret: fail at the first refused certificate instead of retrying for a minute.
+      const npmrc = join(work, "npmrc-no-retries");
+      await writeFile(npmrc, "fetch-retries=0\n", { mode: 0o600 });
+      const common = {
+        context: settings.context,
+        dockerfile,
+        target: "dependencies",
+        buildArgs: { ...settings.args, BUILD_IMAGE: bareBase },
+        noCache: true,
+      };
+      try {
+        const withoutCa = await buildImage({ ...common, tag: `${bareBase}-without-ca`, secrets: { npmrc } }).then(
+          () => "succeeded",
+          (error: Error) => error.message,
+        );
+        // Without the secret: behind an intercepting proxy (as where .ci/run runs) npm can't verify the registry's
+        // certificate; on a direct connection the build needs no secret and succeeds.
+        if (withoutCa !== "succeeded") expect(withoutCa).toMatch(/certificate|UNABLE_TO_GET_ISSUER_CERT|SELF_SIGNED/i);
+        console.log(
+          `[proxy CA] build without the ca secret: ${withoutCa === "succeeded" ? "succeeded (no interception here)" : "failed on the certificate"}`,
+        );
+        await buildImage({ ...common, tag: `${bareBase}-with-ca`, secrets: { npmrc, ca: hostBundle } });
+      } finally {
+        await removeQuietly("image", [bareBase, `${bareBase}-without-ca`, `${bareBase}-with-ca`]);
+        const mounts = await docker(["system", "df", "-v", "--format", "{{json .BuildCache}}"]).catch(() => "[]");
+        for (const entry of JSON.parse(mounts) as Array<{ ID: string; Description: string }>) {
+          if (entry.Description.includes(`newsletter-npm-test-${id}`))
+            await docker(["builder", "prune", "-f", "--filter", `id=${entry.ID}`]).catch(() => {});
+        }
+      }
+    }, 300_000);
   });
 
   describe("the migration command", () => {
