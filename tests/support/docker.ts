@@ -20,10 +20,24 @@ export {
 function engineProblem(): string | undefined {
   try {
     execFileSync(dockerBin, ["info", "--format", "{{.ServerVersion}}"], { stdio: "pipe", timeout: 15_000 });
-    return undefined;
   } catch (error) {
     const detail = error instanceof Error ? error.message.split("\n")[0] : String(error);
     return `no Docker engine answers \`${dockerBin} info\` (${detail}); start one, or see .ci/run for how CI does`;
+  }
+  // The Dockerfile needs BuildKit (RUN --mount). A client without it (a new CLI with no buildx plugin) fails every
+  // build: find out with the smallest build there is, which needs no base image and no network.
+  try {
+    const probe = execFileSync(dockerBin, ["build", "-q", "-"], {
+      input: "FROM scratch\nLABEL probe=buildkit\n",
+      env: { ...process.env, DOCKER_BUILDKIT: "1" },
+      stdio: "pipe",
+      timeout: 60_000,
+    });
+    execFileSync(dockerBin, ["rmi", probe.toString().trim()], { stdio: "pipe" });
+    return undefined;
+  } catch (error) {
+    const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim().split("\n")[0];
+    return `\`${dockerBin}\` can't run BuildKit builds (${stderr || "failed"}); set DOCKER to a client that can`;
   }
 }
 
