@@ -113,6 +113,15 @@ export function loadSettings({ dir, environment, env }: LoadSettingsInput): Sett
     const problems = result.error.issues.map((issue) => describeIssue(issue, origins, chosen, dir));
     throw new SettingsError(`Invalid settings:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
   }
+  // base.yaml's password is a development default, and it ships in the image: a deployed environment that forgot
+  // APP_DATABASE__PASSWORD would otherwise start and answer 503 forever. Only `local` may use it.
+  const basePath = join(dir, "base.yaml");
+  if (chosen !== DEFAULT_ENVIRONMENT && origins.get("database.password") === basePath) {
+    throw new SettingsError(
+      `Invalid settings:\n  - database.password is the development default of ${basePath}: the ${chosen} ` +
+        "environment needs its own, from APP_DATABASE__PASSWORD",
+    );
+  }
   return deepFreeze(result.data);
 }
 

@@ -38,7 +38,10 @@ describe("loadSettings with the committed configuration/", () => {
   });
 
   it("in production listens on every interface and requires TLS, with the host from APP_DATABASE__HOST", () => {
-    const settings = loadSettings({ dir, env: { APP_ENVIRONMENT: "production", APP_DATABASE__HOST: "db.internal" } });
+    const settings = loadSettings({
+      dir,
+      env: { APP_ENVIRONMENT: "production", APP_DATABASE__HOST: "db.internal", APP_DATABASE__PASSWORD: "s3cret" },
+    });
     expect(settings.application.host).toBe("0.0.0.0");
     expect(settings.application.port).toBe(8000);
     expect(settings.database.require_ssl).toBe(true);
@@ -172,6 +175,15 @@ describe("loadSettings errors", () => {
     expect(errorOf(() => loadSettings({ dir, env: { APP_DATABASE__HOSTNAME: "db" } }))).toBe(
       "Invalid settings:\n  - database.hostname (from APP_DATABASE__HOSTNAME): unknown key; " +
         "the keys here are host, port, username, password, database_name, require_ssl, ca_cert, service_username",
+    );
+  });
+
+  it("refuses base.yaml's development password outside local, naming the variable to set", () => {
+    expect(
+      errorOf(() => loadSettings({ dir, env: { APP_ENVIRONMENT: "production", APP_DATABASE__HOST: "db.internal" } })),
+    ).toBe(
+      `Invalid settings:\n  - database.password is the development default of ${join(dir, "base.yaml")}: the ` +
+        "production environment needs its own, from APP_DATABASE__PASSWORD",
     );
   });
 
