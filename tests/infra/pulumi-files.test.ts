@@ -1,6 +1,6 @@
 // The committed Pulumi files agree with the program: Pulumi.yaml runs infra/index.ts through ts-node with the infra
 // tsconfig and documents every key with the code's default, and every committed stack file passes the config schema.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -33,6 +33,26 @@ describe("Pulumi.yaml", () => {
     expect(existsSync(path.join(REPO_ROOT, project.main))).toBe(true);
     expect(existsSync(path.join(REPO_ROOT, "infra/tsconfig.json"))).toBe(true);
   });
+
+  it("lets the Pulumi CLI's Node.js host compile and type-check infra/index.ts with the project's TypeScript", () => {
+    // The CLI can't be installed here (../shared/WORKPLACE.md); this runs its TypeScript set-up, from
+    // @pulumi/pulumi itself, with the environment Pulumi.yaml's runtime options give it.
+    const result = spawnSync(
+      process.execPath,
+      [path.join(__dirname, "support/pulumi-typescript-host.cjs"), project.main],
+      {
+        cwd: REPO_ROOT,
+        encoding: "utf8",
+        timeout: 120_000,
+        env: {
+          ...process.env,
+          PULUMI_NODEJS_TYPESCRIPT: String(project.runtime.options.typescript),
+          PULUMI_NODEJS_TSCONFIG_PATH: String(project.runtime.options.tsconfig),
+        },
+      },
+    );
+    expect(result.stdout, result.stderr).toMatch(/^typescript 5\.\d+\.\d+, ts-node .*\ncompiled\n/);
+  }, 120_000);
 
   it("documents every config key with a description and the program's own default, and no other key", () => {
     expect(Object.keys(project.config).sort()).toEqual(Object.keys(CONFIG_KEYS).sort());
