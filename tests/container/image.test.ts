@@ -233,6 +233,7 @@ describeWithDocker("the container image (Dockerfile, runtime target)", () => {
       await mkdir(bareContext, { recursive: true });
       await writeFile(
         join(bareContext, "Dockerfile"),
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a Dockerfile's ${...}, for Docker to substitute.
         "ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nENV NODE_EXTRA_CA_CERTS=\n",
       );
       const settings = imageBuildSettings({ appVersion: version, buildArgs: baseImageBuildArgs() });
