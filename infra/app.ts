@@ -10,7 +10,8 @@ import { type AppSpecInput, buildAppSpec, type SpecDatabase } from "./app-spec";
  * the provider's default of 30 minutes. The provider declares only a create timeout (`Create:
  * schema.DefaultTimeout(30 * time.Minute)`) and waits for an update's deployment with that same value
  * (`d.Timeout(schema.TimeoutCreate)` in resourceDigitalOceanAppUpdate; terraform-provider-digitalocean
- * digitalocean/app/resource_app.go), so `create` governs both.
+ * digitalocean/app/resource_app.go). On an update the Pulumi engine sends only `update`, and whether the bridge
+ * hands it to the provider as its create timeout depends on the bridge's version, so both are set.
  */
 export const DEPLOY_TIMEOUT = "60m";
 
@@ -34,7 +35,7 @@ export class AppPlatformApp extends pulumi.ComponentResource {
     const app = new digitalocean.App(
       `${name}-app`,
       { spec },
-      { parent: this, customTimeouts: { create: DEPLOY_TIMEOUT } },
+      { parent: this, customTimeouts: { create: DEPLOY_TIMEOUT, update: DEPLOY_TIMEOUT } },
     );
     this.id = app.id;
     this.liveUrl = app.liveUrl;
