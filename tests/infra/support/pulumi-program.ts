@@ -200,7 +200,15 @@ export async function runProgram(stack: string, config: Record<string, string>):
   };
   pulumi.runtime.setAllConfig(config);
 
-  const program = (await import("../../../infra/index")) as Record<string, unknown>;
+  let program: Record<string, unknown>;
+  try {
+    program = (await import("../../../infra/index")) as Record<string, unknown>;
+  } catch (error) {
+    // Registrations are asynchronous: let any that a failing program started reach the recorder before it rejects,
+    // so that lastRunResources() shows everything the program created.
+    await waitForRPCs().catch(() => {});
+    throw error;
+  }
   const outputs: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(program)) outputs[key] = await resolvedValue(pulumi, value);
   // Resources that no export depends on (the database firewall) may still be registering: let the queue drain.
