@@ -92,10 +92,12 @@ describe("DigitalOceanClient", () => {
   });
 
   it("lists no tags for a repository that does not exist", async () => {
-    const { fetch } = scripted({});
+    const { fetch, seen } = scripted({});
     expect(
       await new DigitalOceanClient("t", fetch).listRepositoryTags({ registry: "acme", repository: "gone" }),
     ).toEqual([]);
+    // The 404 came from the tags endpoint itself, not from a wrong URL.
+    expect(seen).toEqual([`GET ${API}/registries/acme/repositories/gone/tags?page=1&per_page=200 Bearer t`]);
   });
 
   it("deletes one tag and treats an already deleted tag as done", async () => {
