@@ -13,7 +13,16 @@ import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { databaseEnv } from "../infra/env";
 import { HEALTH_CHECK_PATH, imageBuildSettings, MIGRATE_ARGV } from "../infra/image";
-import { baseImageBuildArgs, buildImage, docker, dockerRaw, removeQuietly } from "../tests/support/docker-cli";
+import {
+  baseImageBuildArgs,
+  buildImage,
+  cacheMountIds,
+  docker,
+  dockerRaw,
+  pruneCacheMountsSince,
+  removeQuietly,
+  withOwnNpmCache,
+} from "../tests/support/docker-cli";
 import { freePort, startPostgres, type TestPostgres } from "../tests/support/postgres";
 
 const repoRoot = resolve(__dirname, "..");
@@ -24,7 +33,9 @@ const REBUILDS = 3;
 
 const mb = (bytes: number) => `${(bytes / MB).toFixed(2)} MB`;
 const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+const medianBy = <T>(items: readonly T[], by: (item: T) => number): T | undefined =>
+  [...items].sort((a, b) => by(a) - by(b))[Math.floor(items.length / 2)];
+const median = (values: readonly number[]) => medianBy(values, (v) => v) ?? Number.NaN;
 
 async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; result: T }> {
   const started = performance.now();
@@ -47,14 +58,6 @@ async function copyContext(to: string): Promise<void> {
   ]) {
     await cp(join(repoRoot, path), join(to, path), { recursive: true });
   }
-}
-
-/** IDs of BuildKit's cache mounts, to find (and later remove) the npm cache this run creates. */
-async function cacheMountIds(): Promise<Set<string>> {
-  const entries: Array<{ ID: string; CacheType: string }> = JSON.parse(
-    await docker(["system", "df", "-v", "--format", "{{json .BuildCache}}"]),
-  );
-  return new Set(entries.filter((e) => e.CacheType === "exec.cachemount").map((e) => e.ID));
 }
 
 /** Lines of a plain-progress build log that belong to the step running `npm ci`: its header and its CACHED mark. */
@@ -139,7 +142,7 @@ async function main(): Promise<void> {
     await copyContext(context);
     // A cache mount of this run's own, so "cold" also means an empty npm download cache. Same layers otherwise.
     const source = await readFile(dockerfile, "utf8");
-    await writeFile(dockerfile, source.replace("id=newsletter-npm,", `id=newsletter-npm-bench-${id},`));
+    await writeFile(dockerfile, withOwnNpmCache(source, `bench-${id}`));
 
     console.log(`Building (context copied to ${context}) …`);
     const cold = await timed(() => buildImage({ ...common, noCache: true }));
@@ -153,10 +156,7 @@ async function main(): Promise<void> {
       );
       rebuilds.push(await timed(() => buildImage(common)));
     }
-    const rebuild = [...rebuilds].sort((a, b) => a.ms - b.ms)[Math.floor(REBUILDS / 2)] ?? {
-      ms: Number.NaN,
-      result: "",
-    };
+    const rebuild = medianBy(rebuilds, (r) => r.ms) ?? { ms: Number.NaN, result: "" };
     const naiveCold = await timed(() =>
       buildImage({
         context,
@@ -258,10 +258,7 @@ docker run → first 200 from ${HEALTH_CHECK_PATH}
   } finally {
     await removeQuietly("image", [ours, naive]);
     // The npm cache mount this run created (IDs that did not exist before it), so runs don't pile up.
-    const mountsAfter = await cacheMountIds().catch(() => new Set<string>());
-    for (const mount of mountsAfter) {
-      if (!mountsBefore.has(mount)) await docker(["builder", "prune", "-f", "--filter", `id=${mount}`]).catch(() => {});
-    }
+    await pruneCacheMountsSince(mountsBefore);
     await pg?.destroy();
     await rm(context, { recursive: true, force: true });
   }

@@ -14,10 +14,13 @@ import { HEALTH_CHECK_PATH, imageBuildSettings, MIGRATE_ARGV, MIGRATE_COMMAND, S
 import {
   baseImageBuildArgs,
   buildImage,
+  cacheMountIds,
   describeWithDocker,
   docker,
   dockerRaw,
+  pruneCacheMountsSince,
   removeQuietly,
+  withOwnNpmCache,
 } from "../support/docker";
 import { waitFor200, waitForFreePort } from "../support/ports";
 import { startPostgres, type TestPostgres } from "../support/postgres";
@@ -246,7 +249,8 @@ describeWithDocker("the container image (Dockerfile, runtime target)", () => {
       });
       // The repository's Dockerfile with an npm cache mount of this test's own, so nothing is served from cache.
       const dockerfile = join(work, "Dockerfile.fresh-npm-cache");
-      await writeFile(dockerfile, dockerfileSource.replace("id=newsletter-npm,", `id=newsletter-npm-test-${id},`));
+      await writeFile(dockerfile, withOwnNpmCache(dockerfileSource, `test-${id}`));
+      const mountsBefore = await cacheMountIds();
       const hostBundle = [process.env.NODE_EXTRA_CA_CERTS, "/etc/ssl/certs/ca-certificates.crt"].find(
         (path) => path !== undefined && existsSync(path),
       );
@@ -278,11 +282,7 @@ describeWithDocker("the container image (Dockerfile, runtime target)", () => {
         await buildImage({ ...common, tag: `${bareBase}-with-ca`, secrets: { npmrc, ca: hostBundle } });
       } finally {
         await removeQuietly("image", [bareBase, `${bareBase}-without-ca`, `${bareBase}-with-ca`]);
-        const mounts = await docker(["system", "df", "-v", "--format", "{{json .BuildCache}}"]).catch(() => "[]");
-        for (const entry of JSON.parse(mounts) as Array<{ ID: string; Description: string }>) {
-          if (entry.Description.includes(`newsletter-npm-test-${id}`))
-            await docker(["builder", "prune", "-f", "--filter", `id=${entry.ID}`]).catch(() => {});
-        }
+        await pruneCacheMountsSince(mountsBefore);
       }
     }, 300_000);
   });

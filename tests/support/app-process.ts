@@ -1,17 +1,28 @@
 // The bundled app (app/dist/server.js, migrate.js) run as its own process against the test Postgres. Shared by
 // tests/app and bench/app.ts, so nothing here imports vitest.
 import type { ChildProcess } from "node:child_process";
+import { databaseEnv as contractEnv } from "../../infra/env";
+import { HEALTH_CHECK_PATH } from "../../infra/image";
+import { waitFor200 } from "./ports";
 import type { TestPostgres } from "./postgres";
 
-/** The APP_* variables that point the app at `database` on the test server, as a deployment sets them. */
+/**
+ * The APP_* variables that point the app at `database` on the test server, from the env contract every deployment
+ * target uses (infra/env.ts), so the tests speak exactly what App Platform and the local stack inject.
+ */
 export function databaseEnv(pg: TestPostgres, database: string): Record<string, string> {
-  return {
-    APP_DATABASE__HOST: pg.host,
-    APP_DATABASE__PORT: String(pg.port),
-    APP_DATABASE__USERNAME: pg.user,
-    APP_DATABASE__PASSWORD: pg.password,
-    APP_DATABASE__DATABASE_NAME: database,
+  const connection = {
+    host: pg.host,
+    port: String(pg.port),
+    username: pg.user,
+    password: pg.password,
+    databaseName: database,
   };
+  return Object.fromEntries(
+    contractEnv("local", connection)
+      .filter((v) => v.name !== "APP_ENVIRONMENT")
+      .map((v) => [v.name, String(v.value)]),
+  );
 }
 
 /**
@@ -27,18 +38,10 @@ export function appProcessEnv(
 }
 
 /** Resolves once `GET <url>/health_check` answers 200; rejects if the process ends first or the time runs out. */
-export async function untilListening(server: ChildProcess, url: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (server.exitCode !== null || server.signalCode !== null) {
-      throw new Error(`the server ended (${server.exitCode ?? server.signalCode}) before it answered`);
-    }
-    const up = await fetch(`${url}/health_check`).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (up) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`the server did not answer GET ${url}/health_check within ${timeoutMs / 1000} s`);
+export function untilListening(server: ChildProcess, url: string, timeoutMs = 15_000): Promise<void> {
+  return waitFor200(`${url}${HEALTH_CHECK_PATH}`, {
+    timeoutMs,
+    stillRunning: async () => server.exitCode === null && server.signalCode === null,
+    describeFailure: async () => `the server process: exit ${server.exitCode ?? server.signalCode ?? "none yet"}`,
+  });
 }

@@ -110,3 +110,31 @@ export function buildFromProgramSettings(build: ProgramBuildSettings, tag: strin
     tag,
   });
 }
+
+/** The Dockerfile's npm download cache: a BuildKit cache mount, shared by every build of the image. */
+const NPM_CACHE_MOUNT = "id=newsletter-npm,";
+
+/**
+ * The Dockerfile's text with an npm cache mount of its own (`newsletter-npm-<suffix>`), so that `npm ci` starts from
+ * an empty download cache and has to reach the registry. Remove the mount afterwards with pruneCacheMountsSince.
+ */
+export function withOwnNpmCache(dockerfileSource: string, suffix: string): string {
+  if (!dockerfileSource.includes(NPM_CACHE_MOUNT)) throw new Error(`the Dockerfile has no ${NPM_CACHE_MOUNT} mount`);
+  return dockerfileSource.replace(NPM_CACHE_MOUNT, `id=newsletter-npm-${suffix},`);
+}
+
+/** IDs of BuildKit's cache mounts now. (`docker system df` doesn't show a mount's id, so new ones are found by set.) */
+export async function cacheMountIds(): Promise<Set<string>> {
+  const entries: Array<{ ID: string; CacheType: string }> = JSON.parse(
+    await docker(["system", "df", "-v", "--format", "{{json .BuildCache}}"]),
+  );
+  return new Set(entries.filter((e) => e.CacheType === "exec.cachemount").map((e) => e.ID));
+}
+
+/** Remove the cache mounts created since `before` (cacheMountIds()), so that runs don't pile them up. */
+export async function pruneCacheMountsSince(before: ReadonlySet<string>): Promise<void> {
+  const now = await cacheMountIds().catch(() => new Set<string>());
+  for (const mount of now) {
+    if (!before.has(mount)) await docker(["builder", "prune", "-f", "--filter", `id=${mount}`]).catch(() => {});
+  }
+}

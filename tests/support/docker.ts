@@ -6,15 +6,16 @@ import { dockerBin } from "./docker-cli";
 
 // The client helpers live in ./docker-cli.ts (no vitest there, so bench scripts use them too).
 export {
-  type BuildOptions,
   baseImageBuildArgs,
   buildFromProgramSettings,
   buildImage,
+  cacheMountIds,
   docker,
-  dockerBin,
   dockerRaw,
   type ProgramBuildSettings,
+  pruneCacheMountsSince,
   removeQuietly,
+  withOwnNpmCache,
 } from "./docker-cli";
 
 function engineProblem(): string | undefined {
