@@ -214,7 +214,7 @@ async function main(): Promise<void> {
         "host",
         ...Object.keys(migrateEnv).flatMap((n) => ["-e", n]),
         "--entrypoint",
-        executable ?? "",
+        executable,
         ours,
         ...args,
       ],

@@ -27,7 +27,10 @@ export const HEALTH_CHECK_PATH = "/health_check";
  *     own, https://github.com/GoogleContainerTools/distroless#readme). The Dockerfile's `shell` stage says why dash.
  * tests/container/image.test.ts runs it both ways against a real Postgres.
  */
-export const MIGRATE_ARGV: readonly string[] = Object.freeze(["/nodejs/bin/node", "/app/dist/migrate.js"]);
+export const MIGRATE_ARGV: readonly [node: string, script: string] = Object.freeze([
+  "/nodejs/bin/node",
+  "/app/dist/migrate.js",
+] as const);
 
 /** `MIGRATE_ARGV` as the single string App Platform's `run_command` takes (split on spaces, it is the argv again). */
 export const MIGRATE_COMMAND: string = MIGRATE_ARGV.join(" ");

@@ -79,11 +79,7 @@ const POSTGRES_DATA_PATH = "/var/lib/postgresql/data";
  * The runtime image's node binary (the first word of the migrate command): distroless has no curl and the image's
  * /bin/sh is there only for App Platform, so the health check is exec-form node.
  */
-const RUNTIME_NODE: string = (() => {
-  const node = MIGRATE_ARGV[0];
-  if (node === undefined) throw new Error("infra/image.ts: MIGRATE_ARGV is empty; it must start with the node binary");
-  return node;
-})();
+const RUNTIME_NODE = MIGRATE_ARGV[0];
 
 export interface HealthcheckSpec {
   /** Exec form: `["CMD", argv...]`, no shell involved. */

@@ -153,8 +153,8 @@ export async function up(deps: Deps, rawStack: string, options: { summaryFile?: 
   return ExitCode.ok;
 }
 
-/** The local Postgres password: stack config, a secret (infra/config.ts refuses an empty one). */
-export const LOCAL_PASSWORD_KEY = `${PROJECT}:localPostgresPassword`;
+/** The local Postgres password: stack config, a secret (infra/config.ts refuses an empty one; tests pin the key). */
+const LOCAL_PASSWORD_KEY = `${PROJECT}:localPostgresPassword`;
 
 /**
  * The first `up local` generates the local Postgres password and keeps it as a stack secret, so a fresh machine needs

@@ -9,7 +9,7 @@ import { OUTPUT, outputString } from "./reports";
 import { prStackName } from "./stacks";
 
 /** DigitalOcean Container Registry's one host (infra/registry.ts, `serverUrl`). */
-export const DOCR_HOST = "registry.digitalocean.com";
+const DOCR_HOST = "registry.digitalocean.com";
 
 /** The two registry calls a teardown needs (ops/digitalocean.ts). */
 export interface RegistryTags {

@@ -168,7 +168,7 @@ function readYaml(path: string): Tree {
  * descriptions quote a token), which in a configuration file may be a password. Its codes are a fixed vocabulary
  * (https://eemeli.org/yaml/#errors), so `BAD_INDENT at line 3, column 5` says enough to find the mistake.
  */
-export function yamlErrorSummary(error: unknown): string {
+function yamlErrorSummary(error: unknown): string {
   if (!(error instanceof YAMLParseError)) return error instanceof Error ? error.name : "unknown error";
   const start = error.linePos?.[0];
   return start === undefined ? error.code : `${error.code} at line ${start.line}, column ${start.col}`;

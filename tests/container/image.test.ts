@@ -293,7 +293,7 @@ describeWithDocker("the container image (Dockerfile, runtime target)", () => {
       const env = appEnv("direct");
       const [executable, ...args] = MIGRATE_ARGV;
       await dockerRaw(
-        ["run", "--rm", "--network", "host", ...envFlags(env), "--entrypoint", executable ?? "", image, ...args],
+        ["run", "--rm", "--network", "host", ...envFlags(env), "--entrypoint", executable, image, ...args],
         { env, timeoutMs: 120_000 },
       );
       expect(await tableExists("direct", "subscriptions")).toBe(true);
