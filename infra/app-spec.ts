@@ -56,7 +56,12 @@ export function isBindable(value: string): boolean {
   return BINDABLE.test(value);
 }
 
-/** How a role reaches the database through a database component's bindable variables. */
+/**
+ * How a role reaches the database through a database component's bindable variables: HOSTNAME, PORT, USERNAME,
+ * PASSWORD, DATABASE and CA_CERT, which App Platform fills in per component at run time ("bindable app-specific and
+ * component-level variables, such as the app's URL or database CA certificate values",
+ * https://docs.digitalocean.com/products/app-platform/how-to/use-environment-variables).
+ */
 export function boundConnection(component: string): DatabaseConnection<string> {
   return {
     host: bindable(component, "HOSTNAME"),
