@@ -12,6 +12,9 @@ const REDACTED_PATHS = [
   "settings.database.password",
   "ca_cert",
   "*.ca_cert",
+  "authorization_token",
+  "*.authorization_token",
+  "*.*.authorization_token",
   "req.headers.authorization",
   "req.headers.cookie",
 ];

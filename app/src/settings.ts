@@ -36,6 +36,8 @@ const text = z.string().min(1).describe("a non-empty string");
 const boolean = z
   .preprocess((v) => (typeof v === "boolean" ? String(v) : v), z.stringbool())
   .describe("a boolean (true or false)");
+const httpUrl = z.url({ protocol: /^https?$/ }).describe("an http:// or https:// URL");
+const email = z.email().describe("an email address");
 const optionalText = z
   .preprocess((v) => (v === null ? undefined : emptyAsUnset(v)), z.string().optional())
   .describe("a string");
@@ -62,6 +64,17 @@ const SettingsSchema = z.strictObject({
      * job grants it row access to the tables (infra/env.ts SERVICE_USERNAME_VARIABLE explains why).
      */
     service_username: optionalText,
+  }),
+  /**
+   * The email delivery API the newsletter will send through (Zero To Production, chapter 7: `EmailClientSettings`,
+   * a Postmark-style REST API). Deployed stacks set the token with `appSecrets`
+   * (APP_EMAIL_CLIENT__AUTHORIZATION_TOKEN) and the sender with `appEnv`.
+   */
+  email_client: z.strictObject({
+    base_url: httpUrl,
+    sender_email: email,
+    authorization_token: text,
+    timeout_milliseconds: integer(1, 600_000),
   }),
 });
 

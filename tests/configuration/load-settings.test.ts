@@ -34,7 +34,44 @@ describe("loadSettings with the committed configuration/", () => {
         database_name: "newsletter",
         require_ssl: false,
       },
+      email_client: {
+        base_url: "http://localhost",
+        sender_email: "test@example.com",
+        authorization_token: "my-secret-token",
+        timeout_milliseconds: 10000,
+      },
     });
+  });
+
+  it("reads the email client section from the files and from APP_EMAIL_CLIENT__* variables", () => {
+    const settings = loadSettings({
+      dir,
+      env: {
+        APP_ENVIRONMENT: "production",
+        APP_DATABASE__HOST: "db.internal",
+        APP_DATABASE__PASSWORD: "s3cret",
+        APP_EMAIL_CLIENT__SENDER_EMAIL: "news@example.org",
+        APP_EMAIL_CLIENT__AUTHORIZATION_TOKEN: "pm-token",
+        APP_EMAIL_CLIENT__TIMEOUT_MILLISECONDS: "2500",
+      },
+    });
+    expect(settings.email_client).toEqual({
+      base_url: "https://api.postmarkapp.com",
+      sender_email: "news@example.org",
+      authorization_token: "pm-token",
+      timeout_milliseconds: 2500,
+    });
+  });
+
+  it("refuses a bad email client setting, naming the variable, and a section the schema does not declare", () => {
+    expect(() =>
+      loadSettings({ dir, env: { APP_EMAIL_CLIENT__SENDER_EMAIL: "not-an-address", APP_NEWSLETTER__X: "1" } }),
+    ).toThrow(
+      /email_client\.sender_email \(from APP_EMAIL_CLIENT__SENDER_EMAIL\): expected an email address[\s\S]*newsletter \(from APP_NEWSLETTER__X\): unknown key/,
+    );
+    expect(() => loadSettings({ dir, env: { APP_EMAIL_CLIENT__BASE_URL: "ftp://mail" } })).toThrow(
+      /email_client\.base_url \(from APP_EMAIL_CLIENT__BASE_URL\): expected an http:\/\/ or https:\/\/ URL/,
+    );
   });
 
   it("in production listens on every interface and requires TLS, with the host from APP_DATABASE__HOST", () => {
