@@ -27,7 +27,7 @@
 // the container starts, so no password passes through the spec or Pulumi's state. They are written with string
 // concatenation, never a JavaScript template literal, which would substitute `${db...}` itself.
 import type { DigitalOceanStackConfig } from "./config";
-import { type DatabaseConnection, type EnvVar, envContract } from "./env";
+import { type AppSettings, type DatabaseConnection, type EnvVar, envContract, GENERATED_VARIABLES } from "./env";
 import { HEALTH_CHECK_PATH, MIGRATE_COMMAND, SERVICE_PORT } from "./image";
 
 /** Component names inside the app (App Platform: `^[a-z][a-z0-9-]{0,30}[a-z0-9]$`). */
@@ -77,24 +77,46 @@ export interface AppSpecEnv {
   readonly key: string;
   readonly value: string;
   readonly scope: "RUN_TIME";
-  readonly type: "GENERAL";
+  readonly type: "GENERAL" | "SECRET";
 }
 
 /**
- * The env contract's variables as App Platform envs. All are GENERAL: the spec holds only references and constants,
- * no secret. A SECRET-typed env would be stored encrypted and read back as `EV[1:...]`, which never equals the value
- * the program sends, so every `pulumi up` would show a diff and redeploy (terraform-provider-digitalocean #514,
- * #782, #869, #1603; pulumi-digitalocean #624). A secret that is not a bindable reference would have to be stored in
- * the spec (and in Pulumi's state): refused here.
+ * App Platform's own ciphertext of a SECRET env: what it returns in place of the value once it has encrypted it
+ * (terraform-provider-digitalocean #514, a maintainer: "You can submit a secret in plain text, but subsequent API
+ * responses will return it encrypted ... the full string starting with `EV[`").
+ */
+export const APP_PLATFORM_CIPHERTEXT = /^EV\[\d+:[^\]]+\]$/;
+
+/**
+ * The env contract's variables as App Platform envs, chosen so that App Platform reads every one back exactly as
+ * sent, so that no `pulumi up` shows a diff it did not cause.
+ *
+ * A SECRET env is encrypted on first submission and read back as `EV[1:...]` ("If the type is `SECRET`, the value
+ * will be encrypted on first submission. On following submissions, the encrypted value should be used",
+ * github.com/digitalocean/openapi specification/resources/apps/models/app_variable_definition.yml). The provider
+ * stores what it reads verbatim (terraform-provider-digitalocean digitalocean/app/app_spec.go, flattenAppEnvs), so a
+ * plain value sent as SECRET differs from the state on every run: every `pulumi up` updates the app and App Platform
+ * redeploys it (terraform-provider-digitalocean #514, #782, #869, #1603; pulumi-digitalocean #624). Hence:
+ *   - the database credentials are bindable references (`${db.PASSWORD}`), GENERAL: no secret in the spec at all; a
+ *     generated secret that is not a reference is refused;
+ *   - an `appSecrets` value is GENERAL, and the program passes it as a Pulumi secret: Pulumi encrypts it in the state
+ *     and masks it in its output, and the provider marks every env `value` Sensitive (appSpecEnvSchema), so it comes
+ *     back as a secret too. App Platform stores a GENERAL value as is and shows it to whoever can read the app;
+ *   - an `appSecrets` value that already is App Platform's ciphertext (`EV[1:...]`, copied from the control panel
+ *     after a first deploy) is sent as SECRET: App Platform keeps ciphertext it is given, so it reads back equal too,
+ *     and the value stays encrypted at DigitalOcean as well.
+ * `ignoreChanges` on the values was rejected: the engine then sends the previous input for an ignored property, so a
+ * rotated secret would never reach the app.
  */
 export function toAppPlatformEnvs(vars: readonly EnvVar<string>[]): AppSpecEnv[] {
   return vars.map((v) => {
-    if (v.secret && !isBindable(v.value)) {
+    if (v.secret && GENERATED_VARIABLES.includes(v.name) && !isBindable(v.value)) {
       throw new Error(
         `${v.name} is secret but its value is not a bindable variable: it would be written into the app spec`,
       );
     }
-    return { key: v.name, value: v.value, scope: "RUN_TIME", type: "GENERAL" };
+    const type = v.secret && APP_PLATFORM_CIPHERTEXT.test(v.value) ? "SECRET" : "GENERAL";
+    return { key: v.name, value: v.value, scope: "RUN_TIME", type };
   });
 }
 
@@ -120,6 +142,8 @@ export interface AppSpecInput {
   readonly instanceCount: number;
   readonly database: SpecDatabase;
   readonly domain: DigitalOceanStackConfig["domain"];
+  /** The stack's `appEnv` and `appSecrets`, given to the service and the migration job alike. */
+  readonly appSettings?: AppSettings<string>;
 }
 
 interface ImageSource {
@@ -184,6 +208,7 @@ export function buildAppSpec(input: AppSpecInput): AppPlatformSpec {
     service: boundConnection(COMPONENTS.database),
     // The privilege split: with a cluster, the job binds the admin user's component; a dev database has one user.
     migrate: boundConnection(cluster ? COMPONENTS.adminDatabase : COMPONENTS.database),
+    app: input.appSettings,
   });
 
   const databases: AppPlatformSpec["databases"] = cluster

@@ -3,6 +3,7 @@
 import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
 import { type AppSpecInput, buildAppSpec, type SpecDatabase } from "./app-spec";
+import { type AppSettings, NO_APP_SETTINGS } from "./env";
 
 /**
  * How long `pulumi up` waits for a deployment. The provider waits for the deployment to go live, and a first deploy
@@ -15,9 +16,11 @@ import { type AppSpecInput, buildAppSpec, type SpecDatabase } from "./app-spec";
  */
 export const DEPLOY_TIMEOUT = "60m";
 
-export interface AppPlatformAppArgs extends Omit<AppSpecInput, "image" | "database"> {
+export interface AppPlatformAppArgs extends Omit<AppSpecInput, "image" | "database" | "appSettings"> {
   readonly image: { readonly repository: string; readonly digest: pulumi.Input<string> };
   readonly database: pulumi.Input<SpecDatabase>;
+  /** `appEnv` (plain) and `appSecrets` (stack config): the secrets are made Pulumi secrets here. */
+  readonly appSettings?: AppSettings<string>;
 }
 
 export class AppPlatformApp extends pulumi.ComponentResource {
@@ -27,11 +30,18 @@ export class AppPlatformApp extends pulumi.ComponentResource {
 
   constructor(name: string, args: AppPlatformAppArgs, opts?: pulumi.ComponentResourceOptions) {
     super("newsletter:infra:AppPlatformApp", name, {}, opts);
-    const spec = pulumi
-      .all([args.image.digest, args.database])
-      .apply(([digest, database]) =>
-        buildAppSpec({ ...args, image: { repository: args.image.repository, digest }, database }),
-      );
+    // Secrets make the whole spec a secret in Pulumi's state and output (a spec without them stays readable in
+    // previews); see toAppPlatformEnvs in infra/app-spec.ts for how they avoid a permanent diff.
+    const settings = args.appSettings ?? NO_APP_SETTINGS;
+    const secrets = Object.keys(settings.secrets).length > 0 ? pulumi.secret(settings.secrets) : {};
+    const spec = pulumi.all([args.image.digest, args.database, secrets]).apply(([digest, database, plainSecrets]) =>
+      buildAppSpec({
+        ...args,
+        image: { repository: args.image.repository, digest },
+        database,
+        appSettings: { env: settings.env, secrets: plainSecrets },
+      }),
+    );
     const app = new digitalocean.App(
       `${name}-app`,
       { spec },

@@ -5,6 +5,7 @@
 // so the DigitalOcean keys are only read, validated and required where DigitalOcean is the target.
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { type AppSettings, GENERATED_VARIABLES } from "./env";
 import { APP_INSTANCE_PRICES, DATABASE_NODE_PRICES, REGISTRY_TIER_PRICES } from "./prices";
 
 export const PROJECT = "newsletter";
@@ -57,6 +58,8 @@ interface CommonConfig {
   readonly stack: string;
   /** The version the image reports (the git SHA); undefined means "the checkout's current commit". */
   readonly appVersion: string | undefined;
+  /** `appEnv` and `appSecrets`: the app's own settings, for the service and the migration job. */
+  readonly appSettings: AppSettings<string>;
 }
 
 export interface DevDatabaseConfig {
@@ -207,7 +210,23 @@ export const CONFIG_KEYS = {
 >;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
-const KEY_NAMES = Object.keys(CONFIG_KEYS) as ConfigKey[];
+
+/**
+ * Keys whose value is a map of the app's own environment variables, for every stack. Pulumi.yaml can't declare them
+ * (its `config` types are scalars and arrays), so they are documented there in a comment. The CLI hands an object
+ * value to the program as its JSON text. `appSecrets` is set with `--secret`, so it is stored encrypted.
+ */
+export const MAP_CONFIG_KEYS = ["appEnv", "appSecrets"] as const;
+export type MapConfigKey = (typeof MAP_CONFIG_KEYS)[number];
+
+const KEY_NAMES = [...(Object.keys(CONFIG_KEYS) as ConfigKey[]), ...MAP_CONFIG_KEYS];
+
+/**
+ * The app's override convention (app/src/settings.ts): `APP_`, then the section and the key separated by `__`, each
+ * in upper-case letters, digits and single underscores. `APP_EMAIL_CLIENT__AUTHORIZATION_TOKEN` sets
+ * email_client.authorization_token.
+ */
+const APP_VARIABLE = /^APP_[A-Z0-9]+(_[A-Z0-9]+)*(__[A-Z0-9]+(_[A-Z0-9]+)*)+$/;
 
 export interface ParseStackConfigInput {
   readonly project: string;
@@ -226,7 +245,7 @@ export function parseStackConfig({ project, stack, values }: ParseStackConfigInp
   const problems: string[] = [];
 
   for (const key of Object.keys(values)) {
-    if (!(key in CONFIG_KEYS)) {
+    if (!(key in CONFIG_KEYS) && !(MAP_CONFIG_KEYS as readonly string[]).includes(key)) {
       problems.push(`${project}:${key}: unknown key; the keys are ${list(KEY_NAMES)}`);
     }
   }
@@ -245,7 +264,8 @@ export function parseStackConfig({ project, stack, values }: ParseStackConfigInp
   };
 
   const appVersion = read("appVersion").trim();
-  const common = { project, stack, appVersion: appVersion === "" ? undefined : appVersion };
+  const appSettings = readAppSettings(project, values, problems);
+  const common = { project, stack, appVersion: appVersion === "" ? undefined : appVersion, appSettings };
   let config: StackConfig;
   if (target === "local") {
     config = {
@@ -316,6 +336,62 @@ export function parseStackConfig({ project, stack, values }: ParseStackConfigInp
     );
   }
   return deepFreeze(config);
+}
+
+/**
+ * `appEnv` and `appSecrets`: JSON objects of `APP_<SECTION>__<KEY>` names to scalar values. A name that breaks the
+ * convention, that the stack already sets (infra/env.ts GENERATED_VARIABLES) or that is in both maps is named in the
+ * problems, before any resource exists. A secret's value is never quoted.
+ */
+function readAppSettings(
+  project: string,
+  values: Readonly<Record<string, string | undefined>>,
+  problems: string[],
+): AppSettings<string> {
+  const read = (key: MapConfigKey): Record<string, string> => {
+    const raw = values[key];
+    if (raw === undefined || raw.trim() === "") return {};
+    const secret = key === "appSecrets";
+    const how = secret
+      ? `pulumi config set --secret --path '${key}.APP_<SECTION>__<KEY>' <value>`
+      : `pulumi config set --path '${key}.APP_<SECTION>__<KEY>' <value>`;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      parsed = undefined;
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+      problems.push(`${project}:${key}: expected a map of APP_<SECTION>__<KEY> names to values (\`${how}\`)`);
+      return {};
+    }
+    const result: Record<string, string> = {};
+    for (const [name, value] of Object.entries(parsed)) {
+      if (!APP_VARIABLE.test(name)) {
+        problems.push(
+          `${project}:${key}.${name}: not an app setting; names are APP_<SECTION>__<KEY> in upper case ` +
+            "(APP_EMAIL_CLIENT__BASE_URL sets email_client.base_url)",
+        );
+      } else if (GENERATED_VARIABLES.includes(name)) {
+        problems.push(
+          `${project}:${key}.${name}: the stack sets this variable itself; the generated ones are ${list(GENERATED_VARIABLES)}`,
+        );
+      } else if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean") {
+        problems.push(`${project}:${key}.${name}: expected a string, number or boolean value`);
+      } else {
+        result[name] = String(value);
+      }
+    }
+    return result;
+  };
+  const env = read("appEnv");
+  const secrets = read("appSecrets");
+  for (const name of Object.keys(env)) {
+    if (name in secrets) {
+      problems.push(`${project}:appEnv.${name} is also in ${project}:appSecrets; set it in one of them`);
+    }
+  }
+  return { env, secrets };
 }
 
 /** App regions look like `fra`, database regions like `fra1`: when one is given for the other, say so. */

@@ -20,6 +20,18 @@ export interface EnvVar<T> {
   readonly secret: boolean;
 }
 
+/**
+ * The app's own settings for one stack (config keys `appEnv` and `appSecrets`, validated in infra/config.ts): names
+ * in the app's override convention, `APP_<SECTION>__<KEY>`. Secrets arrive as whatever `T` the target passes (a
+ * secret Output in the Pulumi program), so their values never become plain strings here.
+ */
+export interface AppSettings<T> {
+  readonly env: Readonly<Record<string, string>>;
+  readonly secrets: Readonly<Record<string, T>>;
+}
+
+export const NO_APP_SETTINGS: AppSettings<never> = Object.freeze({ env: {}, secrets: {} });
+
 export interface EnvContractInput<T> {
   /** The configuration file the app reads on top of base.yaml. */
   readonly environment: "production" | "local";
@@ -27,6 +39,8 @@ export interface EnvContractInput<T> {
   readonly service: DatabaseConnection<T>;
   /** The migration job: it creates tables, so it may connect as a more privileged user than the service. */
   readonly migrate: DatabaseConnection<T>;
+  /** The stack's `appEnv` and `appSecrets`: given to the service and the migration job alike. */
+  readonly app?: AppSettings<T>;
 }
 
 export interface EnvContract<T> {
@@ -69,8 +83,36 @@ export function envContract<T>(input: EnvContractInput<T>): EnvContract<T> {
   if (input.service.username !== input.migrate.username) {
     migrate.push({ name: SERVICE_USERNAME_VARIABLE, value: input.service.username, secret: false });
   }
+  const app = appSettingsEnv(input.app ?? NO_APP_SETTINGS);
   return {
-    service: databaseEnv(input.environment, input.service),
-    migrate,
+    service: [...databaseEnv(input.environment, input.service), ...app],
+    migrate: [...migrate, ...app],
   };
+}
+
+/**
+ * Every variable a deployment sets itself, on any target: the contract above, the local stack's overrides
+ * (infra/local-spec.ts) and the image's own (`APP_APPLICATION__VERSION`, Dockerfile). `appEnv` and `appSecrets` may
+ * not set these: the stack's value would silently win or lose depending on the order of the envs.
+ */
+export const GENERATED_VARIABLES: readonly string[] = Object.freeze([
+  "APP_ENVIRONMENT",
+  "APP_DATABASE__HOST",
+  "APP_DATABASE__PORT",
+  "APP_DATABASE__USERNAME",
+  "APP_DATABASE__PASSWORD",
+  "APP_DATABASE__DATABASE_NAME",
+  "APP_DATABASE__CA_CERT",
+  "APP_DATABASE__REQUIRE_SSL",
+  SERVICE_USERNAME_VARIABLE,
+  "APP_APPLICATION__HOST",
+  "APP_APPLICATION__PORT",
+  "APP_APPLICATION__VERSION",
+]);
+
+/** The app's own variables, sorted by name so that a spec built from them diffs cleanly; secrets flagged as such. */
+export function appSettingsEnv<T>(settings: AppSettings<T>): EnvVar<T>[] {
+  const plain = Object.entries(settings.env).map(([name, value]) => ({ name, value, secret: false }));
+  const secret = Object.entries(settings.secrets).map(([name, value]) => ({ name, value, secret: true }));
+  return [...plain, ...secret].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

@@ -73,6 +73,7 @@ function deployToDigitalOcean(config: DigitalOceanStackConfig): StackOutputs {
     instanceCount: config.instanceCount,
     database: specDatabase,
     domain: config.domain,
+    appSettings: config.appSettings,
   });
 
   if (database) {
@@ -100,6 +101,7 @@ function deployLocally(config: LocalStackConfig): StackOutputs {
     keepDataOnDestroy: config.keepDataOnDestroy,
     postgresPassword: pulumi.secret(config.postgresPassword),
     appVersion: config.appVersion ?? currentCommit(),
+    appSettings: config.appSettings,
   });
   return {
     url: local.url,

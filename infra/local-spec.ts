@@ -1,7 +1,7 @@
 // What the `local` stack runs on the developer's own Docker engine, as plain data: the image, the Postgres, migration
 // and app containers, their names, environment, health checks and networking. Pure: no Pulumi resources, no
 // environment reads. infra/local.ts turns this into @pulumi/docker resources; the tests run it with the real engine.
-import { type DatabaseConnection, type EnvVar, envContract } from "./env";
+import { type AppSettings, type DatabaseConnection, type EnvVar, envContract, NO_APP_SETTINGS } from "./env";
 import { HEALTH_CHECK_PATH, type ImageBuildSettings, imageBuildSettings, MIGRATE_ARGV, SERVICE_PORT } from "./image";
 import { physicalName } from "./naming";
 
@@ -165,9 +165,15 @@ export function localAppEnv<T>(
   settings: LocalSettings,
   names: LocalNames,
   password: T,
+  app: AppSettings<T> = NO_APP_SETTINGS,
 ): { readonly service: readonly EnvVar<T | string>[]; readonly migrate: readonly EnvVar<T | string>[] } {
   const connection = localDatabaseConnection(settings, names, password);
-  const contract = envContract({ environment: "production", service: connection, migrate: connection });
+  const contract = envContract<T | string>({
+    environment: "production",
+    service: connection,
+    migrate: connection,
+    app,
+  });
   const overrides: EnvVar<string>[] = [{ name: "APP_DATABASE__REQUIRE_SSL", value: "false", secret: false }];
   if (settings.networkMode === "host") {
     overrides.push(
@@ -184,7 +190,11 @@ export function dockerEnv(vars: readonly EnvVar<string>[]): string[] {
 }
 
 /** The whole local deployment, with the Postgres password as whatever `T` the caller has (a secret Output in Pulumi). */
-export function localDeploymentSpec<T>(settings: LocalSettings, password: T): LocalDeploymentSpec<T | string> {
+export function localDeploymentSpec<T>(
+  settings: LocalSettings,
+  password: T,
+  appSettings: AppSettings<T> = NO_APP_SETTINGS,
+): LocalDeploymentSpec<T | string> {
   const names = localNames(settings.project, settings.stack);
   const host = settings.networkMode === "host";
   if (host && settings.port === settings.postgresPort) {
@@ -193,7 +203,7 @@ export function localDeploymentSpec<T>(settings: LocalSettings, password: T): Lo
         `localPort and localPostgresPort must differ (both are ${settings.port}); change one in Pulumi.${settings.stack}.yaml`,
     );
   }
-  const env = localAppEnv(settings, names, password);
+  const env = localAppEnv(settings, names, password, appSettings);
   // The port the server binds inside its network namespace; in host mode that namespace is the machine's.
   const appPort = host ? settings.port : SERVICE_PORT;
   const postgresPort = host ? settings.postgresPort : POSTGRES_DEFAULT_PORT;

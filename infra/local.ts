@@ -4,7 +4,7 @@
 // removes it is the `localKeepDataOnDestroy` stack setting. Everything it creates is described by infra/local-spec.ts.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { EnvVar } from "./env";
+import type { AppSettings, EnvVar } from "./env";
 import { type ContainerSpec, type LocalImageSpec, type LocalNetworkMode, localDeploymentSpec } from "./local-spec";
 
 export interface LocalDeploymentArgs {
@@ -26,6 +26,8 @@ export interface LocalDeploymentArgs {
   readonly appVersion: string;
   /** Base-image overrides for the build (mirrors of the official images). */
   readonly buildArgs?: Readonly<Record<string, string>>;
+  /** The stack's `appEnv` and `appSecrets`, for the app and the migrations, as App Platform gets them. */
+  readonly appSettings?: AppSettings<string>;
 }
 
 export class LocalDeployment extends pulumi.ComponentResource {
@@ -53,6 +55,12 @@ export class LocalDeployment extends pulumi.ComponentResource {
         arch: process.arch,
       },
       password,
+      {
+        env: args.appSettings?.env ?? {},
+        secrets: Object.fromEntries(
+          Object.entries(args.appSettings?.secrets ?? {}).map(([key, value]) => [key, pulumi.secret(value)]),
+        ),
+      },
     );
 
     const image = this.buildImage(name, spec.image);

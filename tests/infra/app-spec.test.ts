@@ -170,6 +170,39 @@ describe("toAppPlatformEnvs", () => {
       "APP_DATABASE__PASSWORD is secret but its value is not a bindable variable: it would be written into the app spec",
     );
   });
+
+  it("sends an app secret GENERAL, and one already in App Platform's ciphertext SECRET, so both read back unchanged", () => {
+    const sealed = "EV[1:q2dX0m5d1fWxT0Zt:Zm9vYmFy]";
+    expect(
+      toAppPlatformEnvs([
+        { name: "APP_EMAIL_CLIENT__AUTHORIZATION_TOKEN", value: "pm-token", secret: true },
+        { name: "APP_PAYMENTS__API_KEY", value: sealed, secret: true },
+        { name: "APP_EMAIL_CLIENT__BASE_URL", value: "EV[1:looks:sealed]", secret: false },
+      ]),
+    ).toEqual([
+      { key: "APP_EMAIL_CLIENT__AUTHORIZATION_TOKEN", value: "pm-token", scope: "RUN_TIME", type: "GENERAL" },
+      { key: "APP_PAYMENTS__API_KEY", value: sealed, scope: "RUN_TIME", type: "SECRET" },
+      { key: "APP_EMAIL_CLIENT__BASE_URL", value: "EV[1:looks:sealed]", scope: "RUN_TIME", type: "GENERAL" },
+    ]);
+  });
+});
+
+describe("buildAppSpec with the stack's appEnv and appSecrets", () => {
+  it("appends them, sorted, to the service's and the job's envs after the generated ones", () => {
+    const spec = buildAppSpec({
+      ...prInput,
+      appSettings: {
+        env: { APP_EMAIL_CLIENT__SENDER_EMAIL: "news@example.org" },
+        secrets: { APP_EMAIL_CLIENT__AUTHORIZATION_TOKEN: "pm-token" },
+      },
+    });
+    const own = [
+      env("APP_EMAIL_CLIENT__AUTHORIZATION_TOKEN", "pm-token"),
+      env("APP_EMAIL_CLIENT__SENDER_EMAIL", "news@example.org"),
+    ];
+    expect(spec.services[0]?.envs).toEqual([...bound("db"), ...own]);
+    expect(spec.jobs[0]?.envs).toEqual([...bound("db"), ...own]);
+  });
 });
 
 describe("digestOf", () => {

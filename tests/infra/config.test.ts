@@ -24,6 +24,7 @@ describe("parseStackConfig", () => {
       project: "newsletter",
       stack: "pr-42",
       appVersion: undefined,
+      appSettings: { env: {}, secrets: {} },
       target: "digitalocean",
       registry: { name: "newsletter", create: false, tier: "basic" },
       imageRepository: "newsletter",
@@ -64,6 +65,7 @@ describe("parseStackConfig", () => {
       project: "newsletter",
       stack: "local",
       appVersion: undefined,
+      appSettings: { env: {}, secrets: {} },
       target: "local",
       postgresImage: "postgres:17",
       networkMode: "bridge",
@@ -156,5 +158,56 @@ describe("parseStackConfig with a wrong setting", () => {
       "newsletter:localPostgresPassword is empty; `npm run up:local` stores a generated one, or run " +
         "`pulumi config set --secret localPostgresPassword <password> --stack local`",
     );
+  });
+
+  it("reads appEnv and appSecrets as maps of APP_<SECTION>__<KEY> names, for every stack", () => {
+    const config = parse("production", {
+      appEnv: JSON.stringify({
+        APP_EMAIL_CLIENT__SENDER_EMAIL: "news@example.org",
+        APP_EMAIL_CLIENT__TIMEOUT_MILLISECONDS: 2500,
+      }),
+      appSecrets: JSON.stringify({ APP_EMAIL_CLIENT__AUTHORIZATION_TOKEN: "pm-token" }),
+    });
+    expect(config.appSettings).toEqual({
+      env: { APP_EMAIL_CLIENT__SENDER_EMAIL: "news@example.org", APP_EMAIL_CLIENT__TIMEOUT_MILLISECONDS: "2500" },
+      secrets: { APP_EMAIL_CLIENT__AUTHORIZATION_TOKEN: "pm-token" },
+    });
+    const local = parse("local", {
+      localPostgresPassword: "pw",
+      appEnv: '{"APP_EMAIL_CLIENT__BASE_URL":"http://mail"}',
+    });
+    expect(local.appSettings.env).toEqual({ APP_EMAIL_CLIENT__BASE_URL: "http://mail" });
+  });
+
+  it("refuses a bad app setting name, a generated variable and a name in both maps, naming each key", () => {
+    const message = errorOf(() =>
+      parse("pr-3", {
+        appEnv: JSON.stringify({
+          app_email__x: "1",
+          APP_EMAILCLIENT: "1",
+          APP_DATABASE__HOST: "evil.example.com",
+          APP_EMAIL_CLIENT__BASE_URL: "http://mail",
+        }),
+        appSecrets: JSON.stringify({ APP_EMAIL_CLIENT__BASE_URL: "s3cret-value", APP_X__Y: { nested: true } }),
+      }),
+    );
+    expect(message).toContain("newsletter:appEnv.app_email__x: not an app setting; names are APP_<SECTION>__<KEY>");
+    expect(message).toContain("newsletter:appEnv.APP_EMAILCLIENT: not an app setting");
+    expect(message).toContain(
+      "newsletter:appEnv.APP_DATABASE__HOST: the stack sets this variable itself; the generated ones are APP_ENVIRONMENT,",
+    );
+    expect(message).toContain(
+      "newsletter:appEnv.APP_EMAIL_CLIENT__BASE_URL is also in newsletter:appSecrets; set it in one of them",
+    );
+    expect(message).toContain("newsletter:appSecrets.APP_X__Y: expected a string, number or boolean value");
+    expect(message).not.toContain("s3cret-value");
+  });
+
+  it("refuses appSecrets that is not a map without quoting it", () => {
+    const message = errorOf(() => parse("pr-3", { appSecrets: "hunter2-not-json" }));
+    expect(message).toContain(
+      "newsletter:appSecrets: expected a map of APP_<SECTION>__<KEY> names to values (`pulumi config set --secret --path 'appSecrets.APP_<SECTION>__<KEY>' <value>`)",
+    );
+    expect(message).not.toContain("hunter2");
   });
 });

@@ -48,4 +48,24 @@ describe("envContract", () => {
     const contract = envContract({ environment: "local", service: plain, migrate: plain });
     expect(contract.service.map((v) => v.name)).not.toContain("APP_DATABASE__CA_CERT");
   });
+
+  it("gives the app's own settings to the service and the migration job alike, sorted, secrets flagged", () => {
+    const shared = connection("app", "pw");
+    const contract = envContract({
+      environment: "production",
+      service: shared,
+      migrate: shared,
+      app: {
+        env: { APP_EMAIL_CLIENT__SENDER_EMAIL: "news@example.org", APP_EMAIL_CLIENT__BASE_URL: "https://mail" },
+        secrets: { APP_EMAIL_CLIENT__AUTHORIZATION_TOKEN: "pm-token" },
+      },
+    });
+    const appVars = [
+      { name: "APP_EMAIL_CLIENT__AUTHORIZATION_TOKEN", value: "pm-token", secret: true },
+      { name: "APP_EMAIL_CLIENT__BASE_URL", value: "https://mail", secret: false },
+      { name: "APP_EMAIL_CLIENT__SENDER_EMAIL", value: "news@example.org", secret: false },
+    ];
+    expect(contract.service.slice(-3)).toEqual(appVars);
+    expect(contract.migrate.slice(-3)).toEqual(appVars);
+  });
 });

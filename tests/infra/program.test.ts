@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  appPlatformReadBack,
   cliConfig,
   lastRunResources,
   type ProgramRun,
@@ -251,5 +252,102 @@ describe("the Pulumi program with a wrong setting", () => {
     expect(registry.inputs).toEqual({ name: "newsletter", subscriptionTierSlug: "basic" });
     expect(registry.retainOnDelete).toBe(true);
     expect(result.calls).toEqual([]);
+  });
+});
+
+describe("the Pulumi program with the stack's appEnv and appSecrets", () => {
+  const TOKEN = "pm-token-7f3a9c1e5b";
+  const SEALED = "EV[1:c2VhbGVk:Y2lwaGVydGV4dA==]";
+  // What the CLI hands the program after `pulumi config set [--secret] --path 'appEnv.…' …`: each map as JSON text.
+  const appConfig = {
+    "newsletter:appEnv": JSON.stringify({ APP_EMAIL_CLIENT__SENDER_EMAIL: "news@example.org" }),
+    "newsletter:appSecrets": JSON.stringify({
+      APP_EMAIL_CLIENT__AUTHORIZATION_TOKEN: TOKEN,
+      APP_PAYMENTS__API_KEY: SEALED,
+    }),
+  };
+  type Env = { key: string; value: string; type: string; scope: string };
+  type Spec = { services: { envs: Env[] }[]; jobs: { envs: Env[] }[] };
+  const run = () =>
+    runProgram("production", { ...cliConfig("production"), "newsletter:appVersion": APP_VERSION, ...appConfig });
+
+  it("puts both into the service's and the migration job's envs, and sends the spec as a secret", async () => {
+    const result = await run();
+    const app = only(result, "digitalocean:index/app:App");
+    const spec = app.inputs.spec as Spec;
+    for (const component of [spec.services[0], spec.jobs[0]]) {
+      expect(component?.envs.filter((e) => /^APP_(EMAIL_CLIENT|PAYMENTS)__/.test(e.key))).toEqual([
+        { key: "APP_EMAIL_CLIENT__AUTHORIZATION_TOKEN", value: TOKEN, scope: "RUN_TIME", type: "GENERAL" },
+        { key: "APP_EMAIL_CLIENT__SENDER_EMAIL", value: "news@example.org", scope: "RUN_TIME", type: "GENERAL" },
+        { key: "APP_PAYMENTS__API_KEY", value: SEALED, scope: "RUN_TIME", type: "SECRET" },
+      ]);
+    }
+    expect(app.secretInputs).toEqual(["spec"]);
+  });
+
+  it("reads back from App Platform exactly as sent, so the next `up` has nothing to change", async () => {
+    const result = await run();
+    const spec = only(result, "digitalocean:index/app:App").inputs.spec as Spec;
+    // The provider's state after create/update/refresh: App Platform's read-back of the spec (tests/infra/support).
+    expect(appPlatformReadBack(spec)).toEqual(spec);
+    // The mock is strict: the same token sent as SECRET in plain text would come back as ciphertext, a diff forever.
+    const asSecret: Spec = {
+      ...spec,
+      services: spec.services.map((s) => ({
+        ...s,
+        envs: s.envs.map((e) => (e.value === TOKEN ? { ...e, type: "SECRET" } : e)),
+      })),
+    };
+    const readBack = appPlatformReadBack(asSecret) as Spec;
+    expect(readBack).not.toEqual(asSecret);
+    expect(readBack.services[0]?.envs.find((e) => e.key === "APP_EMAIL_CLIENT__AUTHORIZATION_TOKEN")?.value).toMatch(
+      /^EV\[1:/,
+    );
+  });
+
+  it("shows no secret value in plain text in any stack output, nor in any other resource's inputs", async () => {
+    const result = await run();
+    const exported = JSON.stringify(result.outputs);
+    expect(exported).not.toContain(TOKEN);
+    expect(exported).not.toContain(SEALED);
+    for (const resource of result.resources) {
+      if (resource.type === "digitalocean:index/app:App" || resource.type === "newsletter:infra:AppPlatformApp")
+        continue;
+      expect(JSON.stringify(resource.inputs), resource.name).not.toContain(TOKEN);
+    }
+  });
+
+  it("gives the local stack the same variables through the same contract, secrets only in secret inputs", async () => {
+    const result = await runProgram("local", {
+      ...cliConfig("local"),
+      "newsletter:appVersion": APP_VERSION,
+      "newsletter:localPostgresPassword": "local-pw",
+      ...appConfig,
+    });
+    const containers = byType(result, "docker:index/container:Container");
+    const app = containers.find((c) => c.name === "local-app");
+    const migrate = containers.find((c) => c.name === "local-migrate");
+    for (const container of [app, migrate]) {
+      expect(container?.inputs.envs).toEqual(
+        expect.arrayContaining([
+          `APP_EMAIL_CLIENT__AUTHORIZATION_TOKEN=${TOKEN}`,
+          "APP_EMAIL_CLIENT__SENDER_EMAIL=news@example.org",
+        ]),
+      );
+      expect(container?.secretInputs).toContain("envs");
+    }
+    expect(JSON.stringify(result.outputs)).not.toContain(TOKEN);
+  });
+
+  it("fails before creating anything on a name the stack generates, naming the key", async () => {
+    const config = {
+      ...cliConfig("pr-7"),
+      "newsletter:appVersion": APP_VERSION,
+      "newsletter:appEnv": JSON.stringify({ APP_DATABASE__PASSWORD: "x" }),
+    };
+    await expect(runProgram("pr-7", config)).rejects.toThrow(
+      "newsletter:appEnv.APP_DATABASE__PASSWORD: the stack sets this variable itself",
+    );
+    expect(lastRunResources()).toEqual([]);
   });
 });

@@ -110,12 +110,44 @@ function mockState(type: string, inputs: Record<string, unknown>): Record<string
     case "digitalocean:index/databaseUser:DatabaseUser":
       return { ...inputs, password: "mock-user-password" };
     case "digitalocean:index/app:App": {
-      const spec = inputs.spec as { name: string };
-      return { ...inputs, liveUrl: `https://${spec.name}-x1y2z.ondigitalocean.app`, defaultIngress: "" };
+      const spec = appPlatformReadBack(inputs.spec) as { name: string };
+      return { ...inputs, spec, liveUrl: `https://${spec.name}-x1y2z.ondigitalocean.app`, defaultIngress: "" };
     }
     default:
       return inputs;
   }
+}
+
+interface SpecEnv {
+  key: string;
+  value?: string;
+  type?: string;
+}
+
+/**
+ * The spec as the provider reads it back after a create or an update (and on every refresh): App Platform encrypts a
+ * SECRET env's value on first submission and returns `EV[1:...]` from then on, keeping a value that already is such
+ * ciphertext ("If the type is `SECRET`, the value will be encrypted on first submission. On following submissions,
+ * the encrypted value should be used", digitalocean/openapi specification/resources/apps/models/
+ * app_variable_definition.yml; the `EV[1:...]` read-back in terraform-provider-digitalocean #514 and #1603). The
+ * provider stores what it reads verbatim (terraform-provider-digitalocean digitalocean/app/app_spec.go,
+ * flattenAppEnvs). The encryption is randomised, so two reads of the same plaintext never match the plaintext.
+ */
+export function appPlatformReadBack(spec: unknown): unknown {
+  const seal = (env: SpecEnv): SpecEnv => {
+    if (env.type !== "SECRET" || env.value === undefined || /^EV\[\d+:[^\]]+\]$/.test(env.value)) return env;
+    const nonce = createHash("sha256").update(`${env.key}:${Math.random()}`).digest("base64").slice(0, 16);
+    return { ...env, value: `EV[1:${nonce}:${Buffer.from(env.value).toString("base64")}]` };
+  };
+  const components = (list: unknown) =>
+    Array.isArray(list) ? list.map((c: { envs?: SpecEnv[] }) => (c.envs ? { ...c, envs: c.envs.map(seal) } : c)) : list;
+  const s = spec as { services?: unknown; jobs?: unknown; envs?: SpecEnv[] };
+  return {
+    ...s,
+    ...(s.services ? { services: components(s.services) } : {}),
+    ...(s.jobs ? { jobs: components(s.jobs) } : {}),
+    ...(s.envs ? { envs: s.envs.map(seal) } : {}),
+  };
 }
 
 function mockCall(token: string, inputs: Record<string, unknown>): Record<string, unknown> {
