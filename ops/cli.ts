@@ -4,15 +4,19 @@
 import { execFile } from "node:child_process";
 import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import * as path from "node:path";
+import { AppPlatformClient } from "./app-platform";
 import type { Deps } from "./commands";
-import { DigitalOceanClient } from "./digitalocean";
+import { DIGITALOCEAN_API, DigitalOceanClient } from "./digitalocean";
 import { ExitCode, OpsError } from "./errors";
 import { GitHubClient, parseRepository } from "./github";
+import { globalFetch } from "./http";
 import { systemProbe } from "./prerequisites";
 import { runCli } from "./program";
 import { openWorkspace } from "./pulumi";
 
 const repoRoot = path.resolve(__dirname, "..");
+/** The DigitalOcean API's base; DIGITALOCEAN_API_URL points the CLI at another (a fake on 127.0.0.1 in tests). */
+const api = process.env.DIGITALOCEAN_API_URL || DIGITALOCEAN_API;
 
 function gitHead(): Promise<string | undefined> {
   return new Promise((resolve) => {
@@ -48,7 +52,19 @@ const deps: Deps = {
     return new GitHubClient(token, parseRepository(process.env.GITHUB_REPOSITORY));
   },
   digitalocean: () =>
-    process.env.DIGITALOCEAN_TOKEN ? new DigitalOceanClient(process.env.DIGITALOCEAN_TOKEN) : undefined,
+    process.env.DIGITALOCEAN_TOKEN
+      ? new DigitalOceanClient(process.env.DIGITALOCEAN_TOKEN, globalFetch, api)
+      : undefined,
+  appendFile: (file, content) => appendFile(file, content, "utf8"),
+  deployments: {
+    api: () =>
+      process.env.DIGITALOCEAN_TOKEN
+        ? new AppPlatformClient(process.env.DIGITALOCEAN_TOKEN, globalFetch, api)
+        : undefined,
+    fetch: globalFetch,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    nowMs: () => Date.now(),
+  },
 };
 
 runCli(process.argv.slice(2), deps).then(

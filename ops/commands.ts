@@ -3,14 +3,26 @@
 
 import { randomBytes } from "node:crypto";
 import { LOCAL_STATE_DIR, type StackEnvironment, stackEnvironment } from "./backend";
+import { type DeploymentTools, explainFailedUp, refuseWhilePinned, verifyAfterUp } from "./deployments";
 import { ExitCode, type ExitCodeValue, OpsError, usageError } from "./errors";
 import { deletePrImageTags, type ImageCleanup, type RegistryTags } from "./images";
 import { type CloudResource, findLeftovers } from "./leftovers";
+import { type LogsOptions, runLogs } from "./logs";
 import { checkPrerequisites, type Probe } from "./prerequisites";
 import { driftedResources, summarisePreview } from "./preview-summary";
 import type { OpenWorkspace, PulumiWorkspace, StackHandle, StackOutputs } from "./pulumi";
 import { decideReap, type StackState } from "./reaper";
-import { costText, driftReport, outputCost, outputUrl, reapReport, reviewComment } from "./reports";
+import {
+  costText,
+  driftReport,
+  OUTPUT,
+  outputCost,
+  outputString,
+  outputUrl,
+  reapReport,
+  reviewComment,
+} from "./reports";
+import { type RollbackOptions, runRollback } from "./rollback";
 import {
   PROJECT,
   parsePrNumber,
@@ -66,6 +78,10 @@ export interface Deps {
   /** Clients for the GitHub and DigitalOcean APIs; they throw OpsError(prerequisite) when their token is missing. */
   github(): PullRequestSource & GitHubWriter;
   digitalocean(): CloudInventory | undefined;
+  /** Appends to a file ($GITHUB_STEP_SUMMARY collects every command of a step); writeFile stands in without it. */
+  appendFile?(path: string, content: string): Promise<void>;
+  /** App Platform's deployments API and the clock, for verify, retry, rollback and logs (ops/deployments.ts). */
+  readonly deployments?: DeploymentTools;
 }
 
 async function open(
@@ -143,14 +159,49 @@ export async function up(deps: Deps, rawStack: string, options: { summaryFile?: 
   }
   const { ws } = await open(deps, stack);
   const handle = await ws.createOrSelect(stack.name);
-  if (stack.kind === "local") await ensureLocalPostgresPassword(deps, handle);
-  const outputs = await handle.up();
-  await printOutputs(deps, outputs);
-  if (options.summaryFile !== undefined) {
-    const url = outputUrl(outputs);
-    await deps.writeFile(options.summaryFile, `### Deployed \`${stack.name}\`\n\n**URL:** ${url ?? "not reported"}\n`);
+  if (stack.kind === "local") {
+    await ensureLocalPostgresPassword(deps, handle);
+    const outputs = await handle.up();
+    await printOutputs(deps, outputs);
+    if (options.summaryFile !== undefined)
+      await deps.writeFile(options.summaryFile, deployedHeading(stack.name, outputs));
+    return ExitCode.ok;
   }
-  return ExitCode.ok;
+  const outputs = await upVerified(deps, handle, stack.name, options.summaryFile);
+  const verified = await verifyAfterUp(deps, stack.name, outputs, {
+    file: options.summaryFile,
+    heading: deployedHeading(stack.name, outputs),
+  });
+  return verified.code;
+}
+
+function deployedHeading(stack: string, outputs: StackOutputs): string {
+  return `### Deployed \`${stack}\`\n\n**URL:** ${outputUrl(outputs) ?? "not reported"}\n`;
+}
+
+/**
+ * `pulumi up` of a DigitalOcean stack, refused while a rollback pins the app, with the failed deployment's phase,
+ * component and logs reported when it fails (ops/deployments.ts).
+ */
+async function upVerified(
+  deps: Deps,
+  handle: StackHandle,
+  stack: string,
+  summaryFile: string | undefined,
+): Promise<StackOutputs> {
+  const previous = await readOutputs(handle);
+  await refuseWhilePinned(deps, stack, previous);
+  let outputs: StackOutputs;
+  try {
+    outputs = await handle.up();
+  } catch (error) {
+    if (error instanceof OpsError && error.exitCode === ExitCode.failed) {
+      await explainFailedUp(deps, stack, previous, summaryFile);
+    }
+    throw error;
+  }
+  await printOutputs(deps, outputs);
+  return outputs;
 }
 
 /** The local Postgres password: stack config, a secret (infra/config.ts refuses an empty one; tests pin the key). */
@@ -269,11 +320,13 @@ export async function reviewUp(deps: Deps, rawPr: string, options: ReviewUpOptio
   const tags = nextReviewTags({ pr, commit, ttlMs, now: deps.now(), existing: await handle.listTags() });
   await handle.setTags(tags);
   verifyTags(tags, await handle.listTags());
-  const outputs = await handle.up();
-  await printOutputs(deps, outputs);
-  if (options.summaryFile !== undefined)
-    await deps.writeFile(options.summaryFile, reviewComment({ pr, outputs, commit, ttlMs }));
-  return ExitCode.ok;
+  const outputs = await upVerified(deps, handle, stack.name, options.summaryFile);
+  // The PR comment (--summary-file) and the job summary carry the same verification report.
+  const verified = await verifyAfterUp(deps, stack.name, outputs, {
+    file: options.summaryFile,
+    heading: reviewComment({ pr, outputs, commit, ttlMs }),
+  });
+  return verified.code;
 }
 
 export async function reviewDown(deps: Deps, rawPr: string): Promise<ExitCodeValue> {
@@ -378,6 +431,33 @@ export async function reviewReap(deps: Deps, options: ReapOptions): Promise<Exit
   const report = reapReport({ decisions, results, leftovers, leftoverResults, leftoverSearch, dryRun: options.dryRun });
   if (options.summaryFile !== undefined) await deps.writeFile(options.summaryFile, report);
   return failed ? ExitCode.failed : ExitCode.ok;
+}
+
+// ---- rollback / logs ------------------------------------------------------------------------------------------
+
+/** The App Platform app of a deployed DigitalOcean stack, from its `appId` output. */
+async function stackAppId(deps: Deps, rawStack: string): Promise<{ stack: string; appId: string }> {
+  const stack = parseStackRef(rawStack);
+  if (stack.kind === "local")
+    throw usageError("the local stack runs on Docker: see `docker logs`; nothing to roll back");
+  const { ws } = await open(deps, stack);
+  const handle = await ws.select(stack.name);
+  if (handle === undefined) throw new OpsError(`stack ${stack.name} does not exist`, ExitCode.failed);
+  const appId = outputString(await handle.outputs(), OUTPUT.appId);
+  if (appId === undefined) {
+    throw new OpsError(`stack ${stack.name} has no ${OUTPUT.appId} output: it has not been deployed`, ExitCode.failed);
+  }
+  return { stack: stack.name, appId };
+}
+
+export async function rollback(deps: Deps, rawStack: string, options: RollbackOptions): Promise<ExitCodeValue> {
+  const { stack, appId } = await stackAppId(deps, rawStack);
+  return runRollback(deps, stack, appId, options);
+}
+
+export async function logs(deps: Deps, rawStack: string, options: LogsOptions): Promise<ExitCodeValue> {
+  const { stack, appId } = await stackAppId(deps, rawStack);
+  return runLogs(deps, stack, appId, options);
 }
 
 // ---- GitHub comments and issues ------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ import { ExitCode, OpsError } from "./errors";
 import { type Fetch, globalFetch } from "./http";
 import type { CloudResource } from "./leftovers";
 
-const API = "https://api.digitalocean.com/v2";
+/** The public API's base. DIGITALOCEAN_API_URL (cli.ts) points the CLI elsewhere, e.g. a fake on 127.0.0.1 in tests. */
+export const DIGITALOCEAN_API = "https://api.digitalocean.com/v2";
 /** The apps list accepts up to 200 per page (pydo `apps.list`, per_page max 200); so does the tags list. */
 const PER_PAGE = 200;
 /** Safety stop: 50 pages of 200 is far more apps than one account has; a loop past it is a bug. */
@@ -39,31 +40,58 @@ export interface RegistryRepository {
  * https://docs.digitalocean.com/reference/api/reference/container-registries/ (operations
  * registries_list_repositoryTags, registries_delete_repositoryTag). The older `/v2/registry/...` paths are deprecated.
  */
-function tagsPath({ registry, repository }: RegistryRepository): string {
-  return `${API}/registries/${encodeURIComponent(registry)}/repositories/${encodeURIComponent(repository)}/tags`;
+function tagsPath(api: string, { registry, repository }: RegistryRepository): string {
+  return `${api}/registries/${encodeURIComponent(registry)}/repositories/${encodeURIComponent(repository)}/tags`;
+}
+
+/**
+ * The API's error body, `{ id, message, request_id }` (digitalocean/openapi specification/shared/models/error.yml:
+ * `id` and `message` required, `request_id` on some endpoints), as one line; any other body, cut short.
+ */
+function errorText(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { id?: unknown; message?: unknown; request_id?: unknown };
+    if (typeof parsed.id === "string" && typeof parsed.message === "string") {
+      const request = typeof parsed.request_id === "string" ? ` (request ${parsed.request_id})` : "";
+      return `${parsed.id}: ${parsed.message}${request}`;
+    }
+  } catch {
+    // not JSON: shown as text below
+  }
+  return body.slice(0, 300);
 }
 
 export class DigitalOceanClient {
   constructor(
     private readonly token: string,
-    private readonly fetchFn: Fetch = globalFetch,
+    protected readonly fetchFn: Fetch = globalFetch,
+    protected readonly api: string = DIGITALOCEAN_API,
   ) {}
 
-  /** `missingIsEmpty`: a 404 answers undefined (a DELETE's 404 always does: already gone, the goal is reached). */
-  private async request(url: string, method = "GET", missingIsEmpty = method === "DELETE"): Promise<unknown> {
+  /**
+   * One call; the body, when given, is sent as JSON. `missingIsEmpty`: a 404 answers undefined (a DELETE's 404
+   * always does: already gone, the goal is reached).
+   */
+  protected async request(
+    url: string,
+    method = "GET",
+    missingIsEmpty = method === "DELETE",
+    body?: unknown,
+  ): Promise<unknown> {
     const response = await this.fetchFn(url, {
       method,
       headers: { Authorization: `Bearer ${this.token}`, "Content-Type": "application/json" },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     if (missingIsEmpty && response.status === 404) return undefined;
     if (!response.ok) {
-      const body = (await response.text()).slice(0, 300);
       throw new OpsError(
-        `DigitalOcean API ${method} ${url.replace(API, "")} answered ${response.status}: ${body}`,
+        `DigitalOcean API ${method} ${url.replace(this.api, "")} answered ${response.status}: ${errorText(await response.text())}`,
         ExitCode.failed,
       );
     }
-    return response.status === 204 ? undefined : response.json();
+    const text = await response.text();
+    return response.status === 204 || text === "" ? undefined : JSON.parse(text);
   }
 
   /** Every page of a list endpoint, following `links.pages.next`. */
@@ -81,7 +109,7 @@ export class DigitalOceanClient {
   }
 
   async listApps(): Promise<CloudResource[]> {
-    const pages = await this.pages<AppsPage>(`${API}/apps?page=1&per_page=${PER_PAGE}`);
+    const pages = await this.pages<AppsPage>(`${this.api}/apps?page=1&per_page=${PER_PAGE}`);
     return pages.flatMap((page) =>
       (page.apps ?? []).map((app) => ({
         kind: "app" as const,
@@ -93,7 +121,7 @@ export class DigitalOceanClient {
   }
 
   async listDatabases(): Promise<CloudResource[]> {
-    const pages = await this.pages<DatabasesPage>(`${API}/databases?page=1&per_page=${PER_PAGE}`);
+    const pages = await this.pages<DatabasesPage>(`${this.api}/databases?page=1&per_page=${PER_PAGE}`);
     return pages.flatMap((page) =>
       (page.databases ?? []).map((db) => ({
         kind: "database" as const,
@@ -106,7 +134,7 @@ export class DigitalOceanClient {
 
   /** The names of every tag in the repository; none when the repository does not exist (404). */
   async listRepositoryTags(repository: RegistryRepository): Promise<string[]> {
-    const pages = await this.pages<TagsPage>(`${tagsPath(repository)}?page=1&per_page=${PER_PAGE}`, true);
+    const pages = await this.pages<TagsPage>(`${tagsPath(this.api, repository)}?page=1&per_page=${PER_PAGE}`, true);
     return pages.flatMap((page) => (page.tags ?? []).map((tag) => tag.tag));
   }
 
@@ -116,11 +144,11 @@ export class DigitalOceanClient {
    * (`doctl registry garbage-collection start --include-untagged-manifests`).
    */
   async deleteRepositoryTag(repository: RegistryRepository, tag: string): Promise<void> {
-    await this.request(`${tagsPath(repository)}/${encodeURIComponent(tag)}`, "DELETE");
+    await this.request(`${tagsPath(this.api, repository)}/${encodeURIComponent(tag)}`, "DELETE");
   }
 
   async delete(resource: CloudResource): Promise<void> {
     const path = resource.kind === "app" ? "apps" : "databases";
-    await this.request(`${API}/${path}/${encodeURIComponent(resource.id)}`, "DELETE");
+    await this.request(`${this.api}/${path}/${encodeURIComponent(resource.id)}`, "DELETE");
   }
 }

@@ -9,7 +9,7 @@ export interface HttpResponse {
 
 export type Fetch = (
   url: string,
-  init?: { method?: string; headers?: Record<string, string>; body?: string },
+  init?: { method?: string; headers?: Record<string, string>; body?: string; signal?: AbortSignal },
 ) => Promise<HttpResponse>;
 
 export const globalFetch: Fetch = (url, init) => fetch(url, init);

@@ -8,7 +8,8 @@ import { DEFAULT_TTL } from "./tags";
 const EXIT_CODES_HELP = `
 Exit codes:
   0  done (destroy / review down: also when the stack did not exist)
-  1  the operation failed (Pulumi, DigitalOcean or GitHub reported an error)
+  1  the operation failed (Pulumi, DigitalOcean or GitHub reported an error), or a deploy did not verify:
+     the deployment is not ACTIVE with the stack's image, or the live URL does not answer 200 on /health_check
   2  wrong command line (unknown command or option, invalid stack name or PR number); nothing ran
   3  a prerequisite is missing (Pulumi CLI, Docker engine, backend credentials); nothing ran
   4  changes found (drift, or preview --expect-no-changes)
@@ -44,10 +45,48 @@ export async function runCli(argv: readonly string[], deps: commands.Deps): Prom
 
   program
     .command("up")
-    .description("deploy a stack (creates it when missing), then print its URL")
+    .description(
+      "deploy a stack (creates it when missing), then print its URL; on DigitalOcean, verify the deployment " +
+        "(image digest, ACTIVE, /health_check) and deploy again when the active deployment is not the stack's",
+    )
     .argument("<stack>", "production or local (per-PR stacks: review up)")
     .option("--summary-file <path>", "write a Markdown summary here")
     .action(async (stack: string, o: { summaryFile?: string }) => done(await commands.up(deps, stack, o)));
+
+  program
+    .command("rollback")
+    .description(
+      "return a DigitalOcean stack to an earlier deployment through App Platform's rollback, then verify it; " +
+        "App Platform holds the app there (and `up` refuses) until --commit or --revert",
+    )
+    .argument("<stack>", "production or pr-<number>")
+    .option(
+      "--to <deployment>",
+      "a deployment id, or an image digest sha256:... that an earlier deployment ran (default: the previous " +
+        "deployment that served another image)",
+    )
+    .option("--commit", "keep the current rollback and allow deploys again", false)
+    .option("--revert", "undo the current rollback: redeploy the spec from before it", false)
+    .option("--summary-file <path>", "also write the Markdown report here (besides $GITHUB_STEP_SUMMARY)")
+    .addHelpText(
+      "after",
+      "\nThe database is not rolled back: migrations only go forward, so the earlier image must work with the\n" +
+        "current schema (expand, then contract: see the README).",
+    )
+    .action(async (stack: string, o: { to?: string; commit: boolean; revert: boolean; summaryFile?: string }) =>
+      done(await commands.rollback(deps, stack, o)),
+    );
+
+  program
+    .command("logs")
+    .description("print a component's logs from App Platform (the active deployment, or --deployment)")
+    .argument("<stack>", "production or pr-<number>")
+    .option("--component <name>", "web (the service) or migrate (the PRE_DEPLOY job)", "web")
+    .option("--type <type>", "run, deploy or build", "run")
+    .option("--deployment <id>", "a past or in-progress deployment instead of the active one")
+    .action(async (stack: string, o: { component: string; type: string; deployment?: string }) =>
+      done(await commands.logs(deps, stack, o)),
+    );
 
   program
     .command("destroy")

@@ -6,10 +6,17 @@ import type { ReapDecision } from "./reaper";
 import { formatTtl } from "./tags";
 
 /**
- * Stack output names the Pulumi program exports (infra/index.ts): the app's URL, the cost estimate in USD, and the
- * repository its image is pushed to (DigitalOcean stacks deployed since the output was added).
+ * Stack output names the Pulumi program exports (infra/index.ts): the app's URL, the cost estimate in USD, the
+ * repository its image is pushed to (DigitalOcean stacks deployed since the output was added), and the App Platform
+ * app's id and the image digest its spec carries (what deploy verification checks).
  */
-export const OUTPUT = { url: "url", cost: "estimatedMonthlyCostUsd", imageRepository: "imageRepository" } as const;
+export const OUTPUT = {
+  url: "url",
+  cost: "estimatedMonthlyCostUsd",
+  imageRepository: "imageRepository",
+  appId: "appId",
+  imageDigest: "imageDigest",
+} as const;
 
 export interface CostEstimate {
   readonly usdPerMonth: number;
