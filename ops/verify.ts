@@ -124,7 +124,7 @@ function stepText(found: { step: DeploymentStep; component?: string }): string {
   return `${what}${found.component ? ` (${found.component})` : ""}${reason ? `: ${reason}` : ""}`;
 }
 
-const seconds = (ms: number) => `${Math.round(ms / 1000)} s`;
+const seconds = (ms: number) => (ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`);
 
 /** Check (and, with `retry`, repair) the deployment of `target.digest`; never throws for a failed deployment. */
 export async function verifyDeployment(
