@@ -105,8 +105,9 @@ export const APP_PLATFORM_CIPHERTEXT = /^EV\[\d+:[^\]]+\]$/;
  *   - an `appSecrets` value that already is App Platform's ciphertext (`EV[1:...]`, copied from the control panel
  *     after a first deploy) is sent as SECRET: App Platform keeps ciphertext it is given, so it reads back equal too,
  *     and the value stays encrypted at DigitalOcean as well.
- * `ignoreChanges` on the values was rejected: the engine then sends the previous input for an ignored property, so a
- * rotated secret would never reach the app.
+ * `ignoreChanges` on the values was rejected: the engine sets each ignored property to its previous input
+ * (pulumi/pulumi pkg/resource/deploy/step_generator.go, processIgnoreChanges), so a rotated secret would never reach
+ * the app.
  */
 export function toAppPlatformEnvs(vars: readonly EnvVar<string>[]): AppSpecEnv[] {
   return vars.map((v) => {
