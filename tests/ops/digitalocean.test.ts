@@ -1,141 +1,93 @@
-import { describe, expect, it } from "vitest";
+// The DigitalOcean client (ops/digitalocean.ts) against the shared fake API on 127.0.0.1
+// (tests/support/fake-digitalocean.ts): real requests, real pagination, the API's real error bodies.
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DigitalOceanClient } from "../../ops/digitalocean";
-import type { Fetch } from "../../ops/http";
+import { globalFetch } from "../../ops/http";
+import { FakeDigitalOcean } from "../support/fake-digitalocean";
 
-const API = "https://api.digitalocean.com/v2";
+const DIGEST = `sha256:${"a".repeat(64)}`;
 
-function scripted(routes: Record<string, { status?: number; body?: unknown }>): { fetch: Fetch; seen: string[] } {
-  const seen: string[] = [];
-  const fetch: Fetch = async (url, init) => {
-    const key = `${init?.method ?? "GET"} ${url}`;
-    seen.push(`${key} ${init?.headers?.Authorization ?? ""}`);
-    const route = routes[key] ?? { status: 404, body: { id: "not_found" } };
-    const status = route.status ?? 200;
-    return {
-      ok: status < 300,
-      status,
-      headers: { get: () => null },
-      json: async () => route.body,
-      text: async () => JSON.stringify(route.body),
-    };
-  };
-  return { fetch, seen };
-}
+let fake: FakeDigitalOcean;
+beforeEach(async () => {
+  fake = await FakeDigitalOcean.start();
+});
+afterEach(async () => {
+  await fake.close();
+});
+
+const client = (token = fake.token) => new DigitalOceanClient(token, globalFetch, fake.api);
 
 describe("DigitalOceanClient", () => {
   it("lists apps across pages by following links.pages.next, with the token as bearer", async () => {
-    const { fetch, seen } = scripted({
-      [`GET ${API}/apps?page=1&per_page=200`]: {
-        body: {
-          apps: [{ id: "a1", spec: { name: "newsletter-pr-7" }, created_at: "2026-11-01T00:00:00Z" }],
-          links: { pages: { next: `${API}/apps?page=2&per_page=200` } },
-        },
-      },
-      [`GET ${API}/apps?page=2&per_page=200`]: {
-        body: {
-          apps: [{ id: "a2", spec: { name: "newsletter-production" }, created_at: "2026-10-01T00:00:00Z" }],
-          links: {},
-        },
-      },
-    });
-    expect(await new DigitalOceanClient("dop_v1_x", fetch).listApps()).toEqual([
-      { kind: "app", id: "a1", name: "newsletter-pr-7", createdAt: "2026-11-01T00:00:00Z" },
-      { kind: "app", id: "a2", name: "newsletter-production", createdAt: "2026-10-01T00:00:00Z" },
-    ]);
-    expect(seen[0]).toBe(`GET ${API}/apps?page=1&per_page=200 Bearer dop_v1_x`);
+    for (let i = 0; i < 203; i++) fake.addApp(`app-${i}`, DIGEST, `newsletter-pr-${i}`, "2026-11-01T00:00:00Z");
+    const apps = await client().listApps();
+    expect(apps).toHaveLength(203);
+    expect(apps[0]).toEqual({ kind: "app", id: "app-0", name: "newsletter-pr-0", createdAt: "2026-11-01T00:00:00Z" });
+    expect(apps[202]?.name).toBe("newsletter-pr-202");
+    expect(fake.requests).toEqual(["GET /v2/apps?page=1&per_page=200", "GET /v2/apps?page=2&per_page=200"]);
   });
 
-  it("lists database clusters, also when the account has none (databases: null)", async () => {
-    const some = scripted({
-      [`GET ${API}/databases?page=1&per_page=200`]: {
-        body: { databases: [{ id: "d1", name: "newsletter-pr-7-db", created_at: "2026-11-01T00:00:00Z" }] },
-      },
-    });
-    expect(await new DigitalOceanClient("t", some.fetch).listDatabases()).toEqual([
+  it("lists database clusters, also when the account has none", async () => {
+    expect(await client().listDatabases()).toEqual([]);
+    fake.databases.push({ id: "d1", name: "newsletter-pr-7-db", engine: "pg", created_at: "2026-11-01T00:00:00Z" });
+    expect(await client().listDatabases()).toEqual([
       { kind: "database", id: "d1", name: "newsletter-pr-7-db", createdAt: "2026-11-01T00:00:00Z" },
     ]);
-    const none = scripted({ [`GET ${API}/databases?page=1&per_page=200`]: { body: { databases: null } } });
-    expect(await new DigitalOceanClient("t", none.fetch).listDatabases()).toEqual([]);
   });
 
   it("deletes by id and treats an already deleted resource as done", async () => {
-    const { fetch, seen } = scripted({ [`DELETE ${API}/apps/a1`]: { status: 204 } });
-    const client = new DigitalOceanClient("t", fetch);
-    await client.delete({ kind: "app", id: "a1", name: "newsletter-pr-7" });
-    await client.delete({ kind: "database", id: "gone", name: "newsletter-pr-7-db" });
-    expect(seen.map((s) => s.split(" ").slice(0, 2).join(" "))).toEqual([
-      `DELETE ${API}/apps/a1`,
-      `DELETE ${API}/databases/gone`,
-    ]);
+    fake.addApp("a1", DIGEST, "newsletter-pr-7");
+    const c = client();
+    await c.delete({ kind: "app", id: "a1", name: "newsletter-pr-7" });
+    await c.delete({ kind: "app", id: "a1", name: "newsletter-pr-7" });
+    await c.delete({ kind: "database", id: "gone", name: "newsletter-pr-7-db" });
+    expect(fake.requests).toEqual(["DELETE /v2/apps/a1", "DELETE /v2/apps/a1", "DELETE /v2/databases/gone"]);
+    expect(await c.listApps()).toEqual([]);
   });
 
   it("lists a repository's tags across pages, the repository URL-encoded in the path", async () => {
-    const tags = `${API}/registries/acme/repositories/team%2Fnewsletter/tags`;
-    const { fetch, seen } = scripted({
-      [`GET ${tags}?page=1&per_page=200`]: {
-        body: {
-          tags: [{ registry_name: "acme", repository: "team/newsletter", tag: "pr-4-aaa" }],
-          links: { pages: { next: `${tags}?page=2&per_page=200` } },
-          meta: { total: 2 },
-        },
-      },
-      [`GET ${tags}?page=2&per_page=200`]: {
-        body: { tags: [{ registry_name: "acme", repository: "team/newsletter", tag: "production-bbb" }], links: {} },
-      },
-    });
-    const client = new DigitalOceanClient("t", fetch);
-    expect(await client.listRepositoryTags({ registry: "acme", repository: "team/newsletter" })).toEqual([
-      "pr-4-aaa",
-      "production-bbb",
+    const tags = Array.from({ length: 201 }, (_, i) => `pr-4-${String(i).padStart(3, "0")}`);
+    fake.tags.set("acme/team/newsletter", tags);
+    expect(await client().listRepositoryTags({ registry: "acme", repository: "team/newsletter" })).toEqual(tags);
+    expect(fake.requests).toEqual([
+      "GET /v2/registries/acme/repositories/team%2Fnewsletter/tags?page=1&per_page=200",
+      "GET /v2/registries/acme/repositories/team%2Fnewsletter/tags?page=2&per_page=200",
     ]);
-    expect(seen).toHaveLength(2);
   });
 
   it("lists no tags for a repository that does not exist", async () => {
-    const { fetch, seen } = scripted({});
-    expect(
-      await new DigitalOceanClient("t", fetch).listRepositoryTags({ registry: "acme", repository: "gone" }),
-    ).toEqual([]);
+    expect(await client().listRepositoryTags({ registry: "acme", repository: "gone" })).toEqual([]);
     // The 404 came from the tags endpoint itself, not from a wrong URL.
-    expect(seen).toEqual([`GET ${API}/registries/acme/repositories/gone/tags?page=1&per_page=200 Bearer t`]);
+    expect(fake.requests).toEqual(["GET /v2/registries/acme/repositories/gone/tags?page=1&per_page=200"]);
   });
 
   it("deletes one tag and treats an already deleted tag as done", async () => {
-    const tags = `${API}/registries/acme/repositories/newsletter/tags`;
-    const { fetch, seen } = scripted({ [`DELETE ${tags}/pr-4-aaa`]: { status: 204 } });
-    const client = new DigitalOceanClient("t", fetch);
+    fake.tags.set("acme/newsletter", ["pr-4-aaa", "production-bbb"]);
     const repository = { registry: "acme", repository: "newsletter" };
-    await client.deleteRepositoryTag(repository, "pr-4-aaa");
-    await client.deleteRepositoryTag(repository, "pr-4-gone");
-    expect(seen.map((s) => s.split(" ").slice(0, 2).join(" "))).toEqual([
-      `DELETE ${tags}/pr-4-aaa`,
-      `DELETE ${tags}/pr-4-gone`,
-    ]);
+    await client().deleteRepositoryTag(repository, "pr-4-aaa");
+    await client().deleteRepositoryTag(repository, "pr-4-gone");
+    expect(fake.tags.get("acme/newsletter")).toEqual(["production-bbb"]);
   });
 
-  it("reports a refused tag deletion (a token without registry:delete) with exit code 1", async () => {
-    const { fetch } = scripted({
-      [`DELETE ${API}/registries/acme/repositories/newsletter/tags/pr-4-aaa`]: {
-        status: 403,
-        body: { id: "forbidden", message: "You are not authorized to perform this operation" },
-      },
-    });
-    const client = new DigitalOceanClient("t", fetch);
+  it("reports a refused tag deletion (a token without registry:delete) with exit code 1 and the API's reason", async () => {
+    fake.tags.set("acme/newsletter", ["pr-4-aaa"]);
+    fake.refuseTagDeletion.add("pr-4-aaa");
     await expect(
-      client.deleteRepositoryTag({ registry: "acme", repository: "newsletter" }, "pr-4-aaa"),
-    ).rejects.toMatchObject({ exitCode: 1, message: expect.stringContaining("answered 403") });
+      client().deleteRepositoryTag({ registry: "acme", repository: "newsletter" }, "pr-4-aaa"),
+    ).rejects.toMatchObject({
+      exitCode: 1,
+      message: expect.stringMatching(
+        /answered 403: forbidden: You are not authorized to perform this operation \(request [0-9a-f-]{36}\)$/,
+      ),
+    });
   });
 
   it("reports other API errors with exit code 1", async () => {
-    const { fetch } = scripted({
-      [`GET ${API}/apps?page=1&per_page=200`]: {
-        status: 401,
-        body: { id: "unauthorized", message: "Unable to authenticate you" },
-      },
-    });
-    await expect(new DigitalOceanClient("t", fetch).listApps()).rejects.toMatchObject({
+    await expect(client("dop_v1_wrong").listApps()).rejects.toMatchObject({
       exitCode: 1,
-      message: expect.stringContaining("answered 401"),
+      message: expect.stringContaining(
+        "GET /apps?page=1&per_page=200 answered 401: unauthorized: Unable to authenticate you.",
+      ),
     });
   });
 });

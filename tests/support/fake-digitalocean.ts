@@ -57,6 +57,7 @@ interface Spec {
 
 interface FakeApp {
   id: string;
+  created_at: string;
   spec: Spec;
   deployments: FakeDeployment[];
   activeId?: string;
@@ -113,9 +114,25 @@ export class FakeDigitalOcean {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  /** Managed database clusters, for the reaper's listing (databases_list_clusters.yml). */
+  readonly databases: { id: string; name: string; engine: string; created_at: string }[] = [];
+  /** Image tags by `<registry>/<repository>` (registries_list_repositoryTags.yml). */
+  readonly tags = new Map<string, string[]>();
+  /** Tags whose deletion is refused, as for a token without registry:delete. */
+  readonly refuseTagDeletion = new Set<string>();
+  /** Page size cap of the list endpoints (pydo `apps.list`: per_page max 200). */
+  static readonly MAX_PER_PAGE = 200;
+
   /** An app whose first deployment of `digest` is ACTIVE and whose live URL answers. */
-  addApp(id: string, digest: string, name = "newsletter-production"): void {
-    const app: FakeApp = { id, spec: digestSpec(name, digest), deployments: [], health: "ok", nextScripts: [] };
+  addApp(id: string, digest: string, name = "newsletter-production", createdAt = "2026-11-01T00:00:00Z"): void {
+    const app: FakeApp = {
+      id,
+      created_at: createdAt,
+      spec: digestSpec(name, digest),
+      deployments: [],
+      health: "ok",
+      nextScripts: [],
+    };
     this.apps.set(id, app);
     const first = this.newDeployment(app, app.spec, ROLLOUT, "initial deploy");
     this.settle(app, first);
@@ -284,7 +301,7 @@ export class FakeDigitalOcean {
       default_ingress: `${this.origin}/live/${app.id}`,
       live_url: `${this.origin}/live/${app.id}`,
       live_url_base: `${this.origin}/live/${app.id}`,
-      created_at: app.deployments.at(-1)?.created_at,
+      created_at: app.created_at,
       ...(active ? { active_deployment: this.deploymentJson(app, active) } : {}),
       ...(progress ? { in_progress_deployment: this.deploymentJson(app, progress) } : {}),
       ...(pinned ? { pinned_deployment: this.deploymentJson(app, pinned) } : {}),
@@ -336,11 +353,13 @@ export class FakeDigitalOcean {
     if (body !== undefined) this.bodies.push({ route: `${req.method} ${url.pathname}`, body });
 
     const notFound = () => error(404, "not_found", "The resource you requested could not be found.");
-    const parts = url.pathname.split("/").filter(Boolean); // v2, apps, {id}, ...
-    if (parts[0] !== "v2" || parts[1] !== "apps" || parts[2] === undefined) return notFound();
-    const app = this.apps.get(decodeURIComponent(parts[2]));
+    const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent); // v2, apps, {id}, ...
+    if (parts[0] !== "v2") return notFound();
+    if (this.inventory(req.method ?? "GET", parts.slice(1), url, json, error, notFound)) return;
+    if (parts[1] !== "apps" || parts[2] === undefined) return notFound();
+    const app = this.apps.get(parts[2]);
     if (app === undefined) return notFound();
-    const rest = parts.slice(3).map(decodeURIComponent);
+    const rest = parts.slice(3);
     const route = `${req.method} ${rest.map((p, i) => (i % 2 === 1 && rest[i - 1] !== "rollback" ? "{}" : p)).join("/")}`;
     const deployment = (id: string | undefined) => app.deployments.find((d) => d.id === id);
     const tick = () => {
@@ -439,8 +458,102 @@ export class FakeDigitalOcean {
         const created = this.newDeployment(app, spec, app.nextScripts.shift() ?? ROLLOUT, "rollback reverted");
         return json(200, { deployment: this.deploymentJson(app, created) });
       }
+      // DELETE /v2/apps/{id} (apps_delete.yml) → responses/delete_app.yml `{ id }`
+      case "DELETE ": {
+        this.apps.delete(app.id);
+        return json(200, { id: app.id });
+      }
       default:
         return notFound();
     }
+  }
+
+  /** One page of a list, with `links.pages.next` while more follow and `meta.total` (shared/pages.yml, meta.yml). */
+  private page<T>(url: URL, items: readonly T[]): { items: T[]; links: unknown; meta: { total: number } } {
+    const perPage = Math.min(Number(url.searchParams.get("per_page") ?? "20"), FakeDigitalOcean.MAX_PER_PAGE);
+    const page = Number(url.searchParams.get("page") ?? "1");
+    const next = new URL(url);
+    next.searchParams.set("page", String(page + 1));
+    const more = page * perPage < items.length;
+    return {
+      items: items.slice((page - 1) * perPage, page * perPage),
+      links: { pages: more ? { next: next.toString() } : {} },
+      meta: { total: items.length },
+    };
+  }
+
+  /** The listings and deletions the reaper and PR teardowns use; false for any other route. */
+  private inventory(
+    method: string,
+    path: string[],
+    url: URL,
+    json: (status: number, body: unknown) => void,
+    error: (status: number, id: string, message: string) => void,
+    notFound: () => void,
+  ): boolean {
+    const [kind, id, ...rest] = path;
+    // GET /v2/apps (apps_list.yml) → responses/list_apps.yml `{ apps, links, meta }`
+    if (method === "GET" && kind === "apps" && id === undefined) {
+      const apps = [...this.apps.values()].map((a) => this.appJson(a));
+      const { items, links, meta } = this.page(url, apps);
+      json(200, { apps: items, links, meta });
+      return true;
+    }
+    // GET /v2/databases (databases_list_clusters.yml) → responses/database_clusters.yml `{ databases }`;
+    // DELETE /v2/databases/{database_cluster_uuid} (databases_destroy_cluster.yml) → 204
+    if (kind === "databases") {
+      if (method === "GET" && id === undefined) {
+        json(200, { databases: this.databases });
+        return true;
+      }
+      if (method === "DELETE" && id !== undefined) {
+        const index = this.databases.findIndex((d) => d.id === id);
+        if (index === -1) {
+          notFound();
+          return true;
+        }
+        this.databases.splice(index, 1);
+        json(204, undefined);
+        return true;
+      }
+    }
+    // GET /v2/registries/{registry_name}/repositories/{repository_name}/tags (registries_list_repositoryTags.yml)
+    // → responses/repository_tags.yml; DELETE .../tags/{repository_tag} (registries_delete_repositoryTag.yml) → 204
+    if (kind === "registries" && id !== undefined && rest[0] === "repositories" && rest[2] === "tags") {
+      const key = `${id}/${rest[1]}`;
+      const tags = this.tags.get(key);
+      if (tags === undefined) {
+        notFound();
+        return true;
+      }
+      if (method === "GET" && rest[3] === undefined) {
+        const all = tags.map((tag) => ({
+          registry_name: id,
+          repository: rest[1],
+          tag,
+          updated_at: "2026-11-01T00:00:00Z",
+        }));
+        const { items, links, meta } = this.page(url, all);
+        json(200, { tags: items, links, meta });
+        return true;
+      }
+      if (method === "DELETE" && rest[3] !== undefined) {
+        if (this.refuseTagDeletion.has(rest[3])) {
+          error(403, "forbidden", "You are not authorized to perform this operation");
+          return true;
+        }
+        if (!tags.includes(rest[3])) {
+          notFound();
+          return true;
+        }
+        this.tags.set(
+          key,
+          tags.filter((t) => t !== rest[3]),
+        );
+        json(204, undefined);
+        return true;
+      }
+    }
+    return false;
   }
 }
