@@ -2,7 +2,8 @@
 // saw a deployment go ACTIVE, and on a re-run after a failure it sends nothing at all: the provider redeploys only
 // when the spec changed (terraform-provider-digitalocean digitalocean/app/resource_app.go,
 // resourceDigitalOceanAppUpdate: `if d.HasChange("spec") { ... Apps.Update ... WaitForAppDeployment }`, otherwise it
-// only reads), and a failed update leaves the new spec in the state. So this module asks App Platform itself:
+// only reads). A failed deployment leaves the new spec with App Platform (the update calls Apps.Update before it
+// waits), so once Pulumi records it too, the next run has no change to send. So this module asks App Platform itself:
 //   1. which deployment carries the stack's image digest; when the active one does not and none is in progress, the
 //      last one failed, and it creates a deployment of the app's (already updated) spec: the retry;
 //   2. whether that deployment reaches ACTIVE within a bound, else which phase and which component stopped it;
