@@ -4,9 +4,18 @@ import { cp, mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildApp } from "../../app/src/app";
+import { MIGRATION_LOCK_ID as PG_MIGRATE_LOCK_ID, runMigrations } from "../../app/src/migrations";
 import { appProcessEnv } from "../support/app-process";
 import { startPostgres, type TestPostgres } from "../support/postgres";
-import { bundledAppLayout, CONFIGURATION_DIR } from "./helpers";
+import {
+  bundledAppLayout,
+  CONFIGURATION_DIR,
+  FORM,
+  settingsFor,
+  silentMigrationLog,
+  subscriptionRows,
+} from "./helpers";
 
 interface Run {
   readonly code: number | null;
@@ -112,6 +121,112 @@ describe("migrate (dist/migrate.js)", () => {
     expect([a.code, b.code]).toEqual([0, 0]);
     expect([a.messages.at(-1), b.messages.at(-1)].sort()).toEqual(["already up to date", "applied 1 migration(s)"]);
     expect(await query(database, "SELECT name FROM pgmigrations")).toHaveLength(1);
+  });
+
+  it("on a database set up the DigitalOcean way, grants the app user exactly CONNECT, USAGE and INSERT, and the service then works as that user", async () => {
+    // As DigitalOcean's API leaves a cluster: `doadmin` owns the database, the app user is a bare login role, and
+    // PUBLIC may not connect; USAGE on `public` is revoked too, as on a hardened cluster, so every grant is needed.
+    const database = await freshDatabase();
+    const superuser = await pg.client(database);
+    try {
+      await superuser.query("CREATE ROLE do_owner LOGIN CREATEDB CREATEROLE PASSWORD 'owner-password'");
+      await superuser.query("CREATE ROLE do_app LOGIN PASSWORD 'app-password'");
+      await superuser.query(`ALTER DATABASE ${database} OWNER TO do_owner`);
+      await superuser.query(`REVOKE CONNECT, TEMPORARY ON DATABASE ${database} FROM PUBLIC`);
+      await superuser.query("REVOKE USAGE ON SCHEMA public FROM PUBLIC");
+    } finally {
+      await superuser.end();
+    }
+    const asOwner = {
+      APP_DATABASE__USERNAME: "do_owner",
+      APP_DATABASE__PASSWORD: "owner-password",
+      APP_DATABASE__SERVICE_USERNAME: "do_app",
+    };
+    const privileges = async () =>
+      query(
+        database,
+        `SELECT has_database_privilege('do_app', current_database(), 'CONNECT') AS connect,
+                has_database_privilege('do_app', current_database(), 'CREATE') AS create_schema,
+                has_database_privilege('do_app', current_database(), 'TEMPORARY') AS temporary,
+                has_schema_privilege('do_app', 'public', 'USAGE') AS usage,
+                has_schema_privilege('do_app', 'public', 'CREATE') AS create_table,
+                (SELECT array_agg(p ORDER BY p) FROM unnest(ARRAY['INSERT','SELECT','UPDATE','DELETE','TRUNCATE',
+                  'REFERENCES','TRIGGER']) AS p WHERE has_table_privilege('do_app', 'subscriptions', p)) AS on_table,
+                has_table_privilege('do_app', 'pgmigrations', 'SELECT') AS ledger`,
+      );
+    const exactly = [
+      {
+        connect: true,
+        create_schema: false,
+        temporary: false,
+        usage: true,
+        create_table: false,
+        on_table: ["INSERT"],
+        ledger: false,
+      },
+    ];
+
+    const first = await migrate(database, asOwner);
+    expect(first.code, first.output).toBe(0);
+    expect(await privileges()).toEqual(exactly);
+    expect(await query(database, "SELECT tableowner FROM pg_tables WHERE tablename = 'subscriptions'")).toEqual([
+      { tableowner: "do_owner" },
+    ]);
+    // Every deploy runs the job again: the grants are idempotent.
+    const second = await migrate(database, asOwner);
+    expect(second.code, second.output).toBe(0);
+    expect(second.messages.at(-1)).toBe("already up to date");
+    expect(await privileges()).toEqual(exactly);
+
+    // The service, as the app user, stores a subscription through the real route.
+    const app = buildApp(
+      settingsFor(pg, database, { APP_DATABASE__USERNAME: "do_app", APP_DATABASE__PASSWORD: "app-password" }),
+      { logLevel: "silent" },
+    );
+    try {
+      const response = await app.inject({
+        method: "POST",
+        url: "/subscriptions",
+        headers: FORM,
+        payload: "name=do&email=do%40example.com",
+      });
+      expect(response.statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
+    expect(await subscriptionRows(pg, database)).toEqual([{ email: "do@example.com", name: "do" }]);
+  });
+
+  it("gives up on a stuck migration lock after the timeout, naming the lock and the session that holds it", async () => {
+    const database = await freshDatabase();
+    const holder = await pg.client(database);
+    try {
+      await holder.query("SET application_name = 'stuck-migration'");
+      await holder.query("SELECT pg_advisory_lock($1)", [PG_MIGRATE_LOCK_ID]);
+      const { rows } = await holder.query<{ pid: number; since: Date }>(
+        "SELECT pg_backend_pid() AS pid, backend_start AS since FROM pg_stat_activity WHERE pid = pg_backend_pid()",
+      );
+      const { pid, since } = rows[0] ?? { pid: 0, since: new Date(0) };
+      const started = performance.now();
+      await expect(
+        runMigrations(settingsFor(pg, database), silentMigrationLog, { lockTimeoutMs: 500 }),
+      ).rejects.toThrow(
+        new Error(
+          `gave up after 0.5 s waiting for the migrations' advisory lock (pg_advisory_lock(${PG_MIGRATE_LOCK_ID}), ` +
+            `node-pg-migrate's PG_MIGRATE_LOCK_ID), held by backend pid ${pid} (user "${pg.user}", application ` +
+            `"stuck-migration", idle, connected since ${since.toISOString()}). Another migration is running or is ` +
+            `stuck; if none is running, end that session (SELECT pg_terminate_backend(${pid})) and deploy again`,
+        ),
+      );
+      expect(performance.now() - started).toBeLessThan(10_000);
+      expect(await query(database, "SELECT to_regclass('subscriptions') AS t")).toEqual([{ t: null }]);
+    } finally {
+      await holder.end();
+    }
+    // Once the holder is gone, the same call migrates.
+    expect(await runMigrations(settingsFor(pg, database), silentMigrationLog, { lockTimeoutMs: 500 })).toEqual([
+      "1750000000000_create-subscriptions",
+    ]);
   });
 
   it("exits 1 without printing the password when it cannot connect", async () => {
