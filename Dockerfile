@@ -82,9 +82,16 @@ USER 65532:65532
 ENV NODE_ENV=production \
     APP_ENVIRONMENT=production
 EXPOSE 8000
-# Exec form with node as PID 1: `docker stop` / App Platform's SIGTERM reaches the server, which drains and exits 0.
-ENTRYPOINT ["/nodejs/bin/node"]
-CMD ["dist/server.js"]
+# No ENTRYPOINT, and CMD is the server's whole argv (exec form, absolute paths, node as PID 1, so `docker stop` and
+# App Platform's SIGTERM reach the server, which drains and exits 0). App Platform doesn't document whether a
+# `run_command` replaces the ENTRYPOINT, replaces CMD (Kubernetes `args`) or is wrapped in `sh -c`
+# (digitalocean/openapi, specification/resources/apps/models/app_component_base.yml: "An optional run command to
+# override the component's default"), and its starter joins ENTRYPOINT and CMD and looks argv[0] up in PATH
+# (steamcmd/api#24: an inherited empty ENTRYPOINT made it exec ""). With nothing to prepend, a run command that is a
+# full argv (infra/image.ts, MIGRATE_ARGV) runs the same under all three. `[]` clears the base image's
+# ENTRYPOINT ["/nodejs/bin/node"]; `[""]` would leave an empty argv[0], the very failure of steamcmd/api#24.
+ENTRYPOINT []
+CMD ["/nodejs/bin/node", "/app/dist/server.js"]
 ARG APP_VERSION=unknown
 LABEL org.opencontainers.image.title="newsletter" \
       org.opencontainers.image.description="The newsletter API (Fastify + Postgres), bundled for Node 24" \

@@ -16,20 +16,36 @@ export const HEALTH_CHECK_PATH = "/health_check";
  * The migration step, run from the same image before the new version serves (App Platform: a PRE_DEPLOY job's
  * `run_command`; locally: the migrate container's command).
  *
- * App Platform runs a job's `run_command` in place of the image's entrypoint, and its docs don't say whether it is
- * executed directly or through `/bin/sh -c`: the app spec reference only says "An optional run command to override
- * the component's default" (https://docs.digitalocean.com/products/app-platform/reference/app-spec/), while the
- * glossary treats run commands as shell lines that "can be compound (joined by && or separated by newlines)"
- * (https://docs.digitalocean.com/glossary/command/). So the command works both ways:
- *   - directly: absolute paths (distroless has no `node` on the default PATH), no quoting or variables, so splitting
- *     it on spaces gives exactly `MIGRATE_ARGV`;
- *   - through `sh -c`: the runtime image carries `/bin/sh` (Debian's dash, 123 KiB; distroless has no shell of its
- *     own, https://github.com/GoogleContainerTools/distroless#readme). The Dockerfile's `shell` stage says why dash.
- * tests/container/image.test.ts runs it both ways against a real Postgres.
+ * App Platform's spec says only that `run_command` is "An optional run command to override the component's default"
+ * (github.com/digitalocean/openapi, specification/resources/apps/models/app_component_base.yml), and the glossary
+ * treats run commands as shell lines that "can be compound (joined by && or separated by newlines)"
+ * (https://docs.digitalocean.com/glossary/command/). Its container starter joins ENTRYPOINT and CMD and resolves
+ * argv[0] in PATH ("starting non-root container [...]: error finding executable "" in PATH", steamcmd/api#24). So the
+ * command is built to give the same process under each model a platform could use:
+ *   1. it replaces the ENTRYPOINT (Docker's `--entrypoint`, which also drops CMD): argv = MIGRATE_ARGV;
+ *   2. it replaces CMD and the ENTRYPOINT stays (Kubernetes `args`): the image has no ENTRYPOINT (Dockerfile,
+ *      `ENTRYPOINT []`), so again argv = MIGRATE_ARGV. With the base image's `ENTRYPOINT ["/nodejs/bin/node"]` this
+ *      model would run `node /nodejs/bin/node /app/dist/migrate.js` and fail every deploy;
+ *   3. it is wrapped in `/bin/sh -c` (in place of the ENTRYPOINT or after an empty one): distroless has no shell
+ *      (https://github.com/GoogleContainerTools/distroless#readme), so the runtime image carries Debian's dash as
+ *      `/bin/sh` (the Dockerfile's `shell` stage says why dash). The string has absolute paths and nothing to quote
+ *      or expand, so the shell execs exactly MIGRATE_ARGV. Without that /bin/sh this model can't work at all: the
+ *      platform would fail to exec `/bin/sh` before node starts, so keep the shell stage as long as this model is
+ *      possible.
+ * tests/infra/spec-conformance.test.ts runs the spec's job under all three against a real Postgres.
  */
 export const MIGRATE_ARGV: readonly [node: string, script: string] = Object.freeze([
   "/nodejs/bin/node",
   "/app/dist/migrate.js",
+] as const);
+
+/**
+ * The server's argv: the image's CMD, whole (the image has no ENTRYPOINT; see MIGRATE_ARGV for why). A platform that
+ * starts the image without a run command therefore runs exactly this, under any of the three models.
+ */
+export const SERVER_ARGV: readonly [node: string, script: string] = Object.freeze([
+  MIGRATE_ARGV[0],
+  "/app/dist/server.js",
 ] as const);
 
 /** `MIGRATE_ARGV` as the single string App Platform's `run_command` takes (split on spaces, it is the argv again). */

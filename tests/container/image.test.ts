@@ -10,7 +10,14 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { databaseEnv } from "../../infra/env";
-import { HEALTH_CHECK_PATH, imageBuildSettings, MIGRATE_ARGV, MIGRATE_COMMAND, SERVICE_PORT } from "../../infra/image";
+import {
+  HEALTH_CHECK_PATH,
+  imageBuildSettings,
+  MIGRATE_ARGV,
+  MIGRATE_COMMAND,
+  SERVER_ARGV,
+  SERVICE_PORT,
+} from "../../infra/image";
 import {
   baseImageBuildArgs,
   buildImage,
@@ -128,13 +135,14 @@ describeWithDocker("the container image (Dockerfile, runtime target)", () => {
       expect(env).toContain(`APP_APPLICATION__VERSION=${version}`);
     });
 
-    it("sets the production environment, port 8000 and an exec-form node entrypoint in /app", async () => {
+    it("sets the production environment, port 8000, no entrypoint and the server's whole argv as CMD, in /app", async () => {
       const config = JSON.parse(await docker(["image", "inspect", "--format", "{{json .Config}}", image]));
       expect(config.Env).toEqual(expect.arrayContaining(["APP_ENVIRONMENT=production", "NODE_ENV=production"]));
       expect(Object.keys(config.ExposedPorts)).toEqual([`${SERVICE_PORT}/tcp`]);
       expect(config.WorkingDir).toBe("/app");
-      expect(config.Entrypoint).toEqual(["/nodejs/bin/node"]);
-      expect(config.Cmd).toEqual(["dist/server.js"]);
+      // null, not [""]: an empty string would be an argv[0] that App Platform's starter can't find (steamcmd/api#24).
+      expect(config.Entrypoint).toBeNull();
+      expect(config.Cmd).toEqual([...SERVER_ARGV]);
     });
 
     it("runs as a non-root user", async () => {
@@ -146,6 +154,7 @@ describeWithDocker("the container image (Dockerfile, runtime target)", () => {
         "--network",
         "host",
         image,
+        SERVER_ARGV[0],
         "-e",
         "console.log(process.getuid(), process.getgid())",
       ]);

@@ -8,6 +8,7 @@ import {
   MIGRATE_ARGV,
   MIGRATE_COMMAND,
   RUNTIME_TARGET,
+  SERVER_ARGV,
   SERVICE_PORT,
 } from "../../infra/image";
 
@@ -79,9 +80,16 @@ describe("the image's constants", () => {
     expect(routes).toContain(`"${HEALTH_CHECK_PATH}"`);
   });
 
-  it("MIGRATE_ARGV runs the migrate bundle with the runtime image's node (its ENTRYPOINT)", () => {
-    expect(dockerfile).toContain(`ENTRYPOINT ["${MIGRATE_ARGV[0]}"]`);
+  it("the runtime stage has an empty ENTRYPOINT and SERVER_ARGV as its whole CMD, so nothing is prepended to a run command", () => {
+    const runtime = dockerfile.slice(dockerfile.lastIndexOf("\nFROM "));
+    expect(runtime.match(/^ENTRYPOINT .*$/gm)).toEqual(["ENTRYPOINT []"]);
+    expect(runtime.match(/^CMD .*$/gm)).toEqual([`CMD ${JSON.stringify(SERVER_ARGV).replaceAll(",", ", ")}`]);
+  });
+
+  it("MIGRATE_ARGV runs the migrate bundle with the runtime image's node, next to the server's bundle", () => {
+    expect(MIGRATE_ARGV[0]).toBe(SERVER_ARGV[0]);
     expect(MIGRATE_ARGV[1]).toBe("/app/dist/migrate.js");
+    expect(SERVER_ARGV[1]).toBe("/app/dist/server.js");
     expect(dockerfile).toMatch(/^WORKDIR \/app$/m);
   });
 });
