@@ -40,7 +40,13 @@ export const DATABASE_REGIONS = [
 ] as const;
 export type DatabaseRegion = (typeof DATABASE_REGIONS)[number];
 
-/** PostgreSQL major versions offered here. All are 15+, where the privilege split below matters (see app-spec.ts). */
+/**
+ * PostgreSQL major versions offered here, for the cluster and for a PR stack's dev database alike, so previews run
+ * what production runs. All are 15+, where the privilege split matters (see app-spec.ts), and so 13+, which the
+ * migrations need (`gen_random_uuid()` is built in from PostgreSQL 13). The version is always pinned: left out, App
+ * Platform picks a dev database's version itself, and dev databases long accepted only PostgreSQL 12
+ * (LukeMathWalker/zero-to-production spec.yaml pins `version: "12"` on its dev database; issues #200 and #247 there).
+ */
 export const DATABASE_VERSIONS = ["15", "16", "17"] as const;
 
 export const INSTANCE_SIZES = Object.keys(APP_INSTANCE_PRICES) as readonly string[];
@@ -52,6 +58,42 @@ export const REGISTRY_TIERS = Object.keys(REGISTRY_TIER_PRICES) as readonly stri
  * docs.digitalocean.com/products/databases, Cluster Configuration).
  */
 const SMALLEST_DATABASE_SIZE = "db-s-1vcpu-1gb";
+
+/**
+ * App Platform sizes that run one instance only: `single_instance_only: true` in the API's instance-size list
+ * ("Indicates if the instance size allows more than one instance", github.com/digitalocean/openapi,
+ * specification/resources/apps/models/apps_instance_size.yml; the list in specification/resources/apps/responses/
+ * examples.yml marks apps-s-1vcpu-0.5gb and apps-s-1vcpu-1gb-fixed). App Platform refuses such a size with an
+ * instance_count above 1, after Pulumi has already built and pushed the image: refused here first.
+ */
+export const SINGLE_INSTANCE_ONLY_SIZES: readonly string[] = ["apps-s-1vcpu-0.5gb", "apps-s-1vcpu-1gb-fixed"];
+
+/**
+ * The service's connection pool per instance: `max` in app/src/database.ts (poolConfig), restated here because the
+ * Pulumi program can't load the app's modules; tests/infra/config.test.ts keeps the two equal.
+ */
+export const SERVICE_POOL_SIZE = 10;
+
+/**
+ * Connections each managed PostgreSQL size accepts from clients: 25 per GiB of the node's memory, less 3 kept for
+ * maintenance, so 22 on the smallest node (1 GiB): "the smallest instance type (1GB-1vCPU) ... (12/22 connections)"
+ * ("How to Manage Connection Pools", docs.digitalocean.com/products/databases/postgresql/how-to/
+ * manage-connection-pools; per-plan limits: "PostgreSQL Limits", docs.digitalocean.com/products/databases/
+ * postgresql/details/limits). Past it, Postgres refuses with SQLSTATE 53300 (too_many_connections).
+ */
+export const DATABASE_CONNECTION_LIMITS: Readonly<Record<string, number>> = Object.freeze({
+  "db-s-1vcpu-1gb": 22,
+  "db-s-1vcpu-2gb": 47,
+  "db-s-2vcpu-4gb": 97,
+  "db-s-4vcpu-8gb": 197,
+});
+
+/**
+ * A rolling deploy starts the new instances before it stops the old ones, so for a while both sets hold their pools
+ * (App Platform replaces instances only once the new ones pass their health check). The PRE_DEPLOY job's single
+ * connection comes before that, while only the old instances run, so it never adds to this peak.
+ */
+const ROLLING_DEPLOY_FACTOR = 2;
 
 interface CommonConfig {
   readonly project: string;
@@ -65,6 +107,8 @@ interface CommonConfig {
 export interface DevDatabaseConfig {
   /** An App Platform dev database: lives and dies with the app. */
   readonly kind: "dev";
+  /** Pinned, and the same key as the cluster's, so previews run production's major version. */
+  readonly version: (typeof DATABASE_VERSIONS)[number];
 }
 
 export interface ClusterDatabaseConfig {
@@ -304,27 +348,31 @@ export function parseStackConfig({ project, stack, values }: ParseStackConfigInp
           "the app and can't be protected on its own",
       );
     }
+    const registry = {
+      name: read("registryName"),
+      create: read("createRegistry") === "true",
+      tier: read("registryTier"),
+    };
+    const imageRepository = read("imageRepository");
+    const version = read("databaseVersion") as ClusterDatabaseConfig["version"];
+    const instanceSize = read("instanceSize");
+    const instanceCount = Number(read("instanceCount"));
+    checkSingleInstanceOnly(project, instanceSize, instanceCount, problems);
+    if (kind === "cluster") checkConnectionBudget(project, size, instanceCount, problems);
     const domain = read("domain");
     const zone = read("domainZone");
     config = {
       ...common,
       target,
-      registry: { name: read("registryName"), create: read("createRegistry") === "true", tier: read("registryTier") },
-      imageRepository: read("imageRepository"),
+      registry,
+      imageRepository,
       region,
-      instanceSize: read("instanceSize"),
-      instanceCount: Number(read("instanceCount")),
+      instanceSize,
+      instanceCount,
       database:
         kind === "cluster"
-          ? {
-              kind: "cluster",
-              region: databaseRegion,
-              version: read("databaseVersion") as ClusterDatabaseConfig["version"],
-              size,
-              nodeCount,
-              protect,
-            }
-          : { kind: "dev" },
+          ? { kind: "cluster", region: databaseRegion, version, size, nodeCount, protect }
+          : { kind: "dev", version },
       domain: domain === "" ? undefined : { name: domain, zone: zone === "" ? undefined : zone },
     };
   }
@@ -419,6 +467,42 @@ function checkSameMetro(project: string, region: string, databaseRegion: string,
         `use one of ${list(DATABASE_REGIONS.filter((r) => r.startsWith(region)))}, or move the app`,
     );
   }
+}
+
+/** A size that can't scale, with more than one instance: App Platform would refuse the spec. */
+function checkSingleInstanceOnly(project: string, size: string, count: number, problems: string[]): void {
+  if (count > 1 && SINGLE_INSTANCE_ONLY_SIZES.includes(size)) {
+    const scaling = INSTANCE_SIZES.filter((s) => !SINGLE_INSTANCE_ONLY_SIZES.includes(s));
+    problems.push(
+      `${project}:instanceCount: ${count} instances of ${project}:instanceSize "${size}", which App Platform runs ` +
+        `as a single instance only; use ${project}:instanceCount 1, or a ${project}:instanceSize that scales ` +
+        `(${list(scaling)})`,
+    );
+  }
+}
+
+/**
+ * Every instance's pool, twice over during a rolling deploy, must fit in what the cluster's size accepts; otherwise
+ * each deploy under load ends in SQLSTATE 53300 (too many connections).
+ */
+function checkConnectionBudget(project: string, size: string, count: number, problems: string[]): void {
+  const limit = DATABASE_CONNECTION_LIMITS[size];
+  if (limit === undefined || !Number.isInteger(count) || count < 1) return;
+  const peak = count * SERVICE_POOL_SIZE * ROLLING_DEPLOY_FACTOR;
+  if (peak <= limit) return;
+  const fits = Math.floor(limit / (SERVICE_POOL_SIZE * ROLLING_DEPLOY_FACTOR));
+  const larger = Object.entries(DATABASE_CONNECTION_LIMITS)
+    .filter(([, l]) => l >= peak)
+    .map(([s, l]) => `${s} accepts ${l}`);
+  problems.push(
+    `${project}:instanceCount: ${count} instances × ${SERVICE_POOL_SIZE} connections each (the service's pool) × ` +
+      `${ROLLING_DEPLOY_FACTOR} (old and new instances side by side during a rolling deploy) = ${peak} connections, ` +
+      `more than the ${limit} that ${project}:databaseSize "${size}" accepts; use ${project}:instanceCount ` +
+      `${fits < 1 ? "1 with a larger size" : `${fits} or fewer`}` +
+      (larger.length > 0
+        ? `, or a ${project}:databaseSize with room for ${peak} (${larger.join(", ")})`
+        : `, or fewer instances: no ${project}:databaseSize offered here accepts ${peak}`),
+  );
 }
 
 function deepFreeze<T>(value: T): T {

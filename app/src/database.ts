@@ -25,6 +25,13 @@ export function tlsOptions(db: Pick<DatabaseSettings, "require_ssl" | "ca_cert">
   return { rejectUnauthorized: false };
 }
 
+/**
+ * Connections per instance. Ten serve thousands of short inserts a second; a small pool also leaves room under a
+ * managed database's connection limit for the old and new instances of a rolling deploy, which the stack config
+ * checks before anything is created (infra/config.ts, SERVICE_POOL_SIZE and DATABASE_CONNECTION_LIMITS).
+ */
+export const POOL_MAX = 10;
+
 /** Everything pg needs to connect, from the settings. Pure, so the mapping is tested without a database. */
 export function poolConfig(db: DatabaseSettings): pg.PoolConfig {
   return {
@@ -36,9 +43,7 @@ export function poolConfig(db: DatabaseSettings): pg.PoolConfig {
     ssl: tlsOptions(db),
     connectionTimeoutMillis: CONNECTION_TIMEOUT_MS,
     query_timeout: QUERY_TIMEOUT_MS,
-    // Ten connections serve thousands of short inserts a second; a small pool also leaves room under a managed
-    // database's connection limit for the migration job and a second instance during a rolling deploy.
-    max: 10,
+    max: POOL_MAX,
     application_name: "newsletter",
   };
 }

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { parseStackConfig, StackConfigError } from "../../infra/config";
+import { POOL_MAX } from "../../app/src/database";
+import {
+  DATABASE_CONNECTION_LIMITS,
+  DATABASE_SIZES,
+  parseStackConfig,
+  SERVICE_POOL_SIZE,
+  StackConfigError,
+} from "../../infra/config";
 
 const parse = (stack: string, values: Record<string, string> = {}) =>
   parseStackConfig({ project: "newsletter", stack, values });
@@ -31,7 +38,7 @@ describe("parseStackConfig", () => {
       region: "fra",
       instanceSize: "apps-s-1vcpu-0.5gb",
       instanceCount: 1,
-      database: { kind: "dev" },
+      database: { kind: "dev", version: "17" },
       domain: undefined,
     });
   });
@@ -80,6 +87,20 @@ describe("parseStackConfig", () => {
     const config = parse("pr-1");
     expect(Object.isFrozen(config)).toBe(true);
     if (config.target === "digitalocean") expect(Object.isFrozen(config.registry)).toBe(true);
+  });
+});
+
+describe("the connection budget's figures", () => {
+  it("use the pool size the service really opens (app/src/database.ts)", () => {
+    expect(SERVICE_POOL_SIZE).toBe(POOL_MAX);
+  });
+
+  it("know the connection limit of every database size the config accepts", () => {
+    expect(Object.keys(DATABASE_CONNECTION_LIMITS).sort()).toEqual([...DATABASE_SIZES].sort());
+  });
+
+  it("pin a PR stack's dev database to the cluster's version key, so previews run production's major version", () => {
+    expect(parse("pr-11", { databaseVersion: "16" })).toMatchObject({ database: { kind: "dev", version: "16" } });
   });
 });
 
@@ -151,6 +172,47 @@ describe("parseStackConfig with a wrong setting", () => {
     expect(errorOf(() => parse("pr-9", { protectDatabase: "true" }))).toContain(
       'newsletter:protectDatabase: true needs newsletter:database "cluster"',
     );
+  });
+
+  it("refuses more than one instance of a size App Platform runs as a single instance only, naming both keys", () => {
+    expect(errorOf(() => parse("pr-10", { instanceCount: "2" }))).toBe(
+      header("pr-10") +
+        '  - newsletter:instanceCount: 2 instances of newsletter:instanceSize "apps-s-1vcpu-0.5gb", which App ' +
+        "Platform runs as a single instance only; use newsletter:instanceCount 1, or a newsletter:instanceSize " +
+        "that scales (apps-s-1vcpu-1gb, apps-s-1vcpu-2gb, apps-s-2vcpu-4gb)" +
+        footer("pr-10"),
+    );
+    expect(parse("pr-10", { instanceCount: "2", instanceSize: "apps-s-1vcpu-1gb" })).toMatchObject({
+      instanceCount: 2,
+    });
+  });
+
+  it("refuses instances whose pools, doubled during a rolling deploy, overflow the cluster's connection limit", () => {
+    const cluster = { database: "cluster", instanceSize: "apps-s-1vcpu-1gb" };
+    expect(errorOf(() => parse("production", { ...cluster, instanceCount: "2" }))).toBe(
+      header("production") +
+        "  - newsletter:instanceCount: 2 instances × 10 connections each (the service's pool) × 2 (old and new " +
+        "instances side by side during a rolling deploy) = 40 connections, more than the 22 that " +
+        'newsletter:databaseSize "db-s-1vcpu-1gb" accepts; use newsletter:instanceCount 1 or fewer, or a ' +
+        "newsletter:databaseSize with room for 40 (db-s-1vcpu-2gb accepts 47, db-s-2vcpu-4gb accepts 97, " +
+        "db-s-4vcpu-8gb accepts 197)" +
+        footer("production"),
+    );
+    expect(
+      errorOf(() => parse("production", { ...cluster, instanceCount: "10", databaseSize: "db-s-2vcpu-4gb" })),
+    ).toBe(
+      header("production") +
+        "  - newsletter:instanceCount: 10 instances × 10 connections each (the service's pool) × 2 (old and new " +
+        "instances side by side during a rolling deploy) = 200 connections, more than the 97 that " +
+        'newsletter:databaseSize "db-s-2vcpu-4gb" accepts; use newsletter:instanceCount 4 or fewer, or fewer ' +
+        "instances: no newsletter:databaseSize offered here accepts 200" +
+        footer("production"),
+    );
+    // Production's own settings fit: 2 × 10 × 2 = 40 of 47.
+    expect(parse("production", { ...cluster, instanceCount: "2", databaseSize: "db-s-1vcpu-2gb" })).toMatchObject({
+      instanceCount: 2,
+      database: { size: "db-s-1vcpu-2gb" },
+    });
   });
 
   it("asks the local stack for its Postgres password", () => {
