@@ -43,6 +43,26 @@ export const COMPONENTS = Object.freeze({
 /** The job runs for seconds per deploy; the smallest size is enough and costs least. */
 export const JOB_INSTANCE_SIZE = "apps-s-1vcpu-0.5gb";
 
+/**
+ * App Platform's `health_check` decides readiness only: an instance that fails it gets no traffic, but nothing
+ * restarts it. `liveness_health_check` (same fields, github.com/digitalocean/openapi, specification/resources/apps/
+ * models/app_service_spec.yml and app_service_spec_health_check.yml) restarts an instance that stops answering, such
+ * as a process whose event loop is stuck. Both probe HEALTH_CHECK_PATH, which never touches the database
+ * (app/src/routes/health-check.ts), so a database outage can't make App Platform restart healthy instances.
+ * Thresholds: the server listens within a second of starting, so 10 s of grace is plenty; a probe every 10 s that
+ * times out after 5 s; and six failures in a row (about a minute of silence) before a restart, so a burst of load
+ * or a slow garbage collection is not mistaken for a hang. A liveness probe counts one success as alive
+ * (Kubernetes requires `successThreshold: 1` for liveness, and App Platform runs on Kubernetes).
+ */
+export const LIVENESS_HEALTH_CHECK = Object.freeze({
+  httpPath: HEALTH_CHECK_PATH,
+  initialDelaySeconds: 10,
+  periodSeconds: 10,
+  timeoutSeconds: 5,
+  successThreshold: 1,
+  failureThreshold: 6,
+});
+
 /** `${component.VARIABLE}`: an App Platform bindable variable, resolved by App Platform at run time. */
 export function bindable(component: string, variable: string): string {
   // biome-ignore lint/style/useTemplate: the suggested template literal would substitute `${...}` itself.
@@ -122,7 +142,7 @@ export function toAppPlatformEnvs(vars: readonly EnvVar<string>[]): AppSpecEnv[]
 }
 
 export type SpecDatabase =
-  | { readonly kind: "dev" }
+  | { readonly kind: "dev"; readonly version: string }
   | {
       readonly kind: "cluster";
       readonly clusterName: string;
@@ -164,6 +184,7 @@ export interface AppPlatformSpec {
     readonly instanceSizeSlug: string;
     readonly instanceCount: number;
     readonly healthCheck: { readonly httpPath: string };
+    readonly livenessHealthCheck: typeof LIVENESS_HEALTH_CHECK;
     readonly envs: AppSpecEnv[];
   }[];
   readonly jobs: {
@@ -233,8 +254,11 @@ export function buildAppSpec(input: AppSpecInput): AppPlatformSpec {
           version: cluster.version,
         },
       ]
-    : // A dev database: no version pinned, App Platform picks its current default for dev databases.
-      [{ name: COMPONENTS.database, engine: "PG", production: false }];
+    : // A dev database, pinned to production's major version (infra/config.ts, DATABASE_VERSIONS): unpinned, App
+      // Platform picks one, and for years that was PostgreSQL 12, too old for the migrations. `version` is the same
+      // field for dev and production databases ("The version of the database engine", github.com/digitalocean/
+      // openapi, specification/resources/apps/models/app_database_spec.yml).
+      [{ name: COMPONENTS.database, engine: "PG", production: false, version: input.database.version }];
 
   return {
     name: input.name,
@@ -247,6 +271,7 @@ export function buildAppSpec(input: AppSpecInput): AppPlatformSpec {
         instanceSizeSlug: input.instanceSize,
         instanceCount: input.instanceCount,
         healthCheck: { httpPath: HEALTH_CHECK_PATH },
+        livenessHealthCheck: LIVENESS_HEALTH_CHECK,
         envs: toAppPlatformEnvs(env.service),
       },
     ],

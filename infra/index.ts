@@ -63,7 +63,7 @@ function deployToDigitalOcean(config: DigitalOceanStackConfig): StackOutputs {
             adminUser,
             version: clusterSettings.version,
           }))
-      : { kind: "dev" };
+      : { kind: "dev", version: config.database.version };
 
   const app = new AppPlatformApp("app", {
     name: physicalName({ project, stack, maxLength: APP_NAME_MAX_LENGTH }),

@@ -19,7 +19,7 @@ const prInput: AppSpecInput = {
   image: { repository: "newsletter", digest: DIGEST },
   instanceSize: "apps-s-1vcpu-0.5gb",
   instanceCount: 1,
-  database: { kind: "dev" },
+  database: { kind: "dev", version: "17" },
   domain: undefined,
 };
 
@@ -35,7 +35,7 @@ const bound = (component: string) => [
 ];
 
 describe("buildAppSpec", () => {
-  it("builds a per-PR spec: one service by digest, a PRE_DEPLOY migrate job, a dev database, ingress and alerts", () => {
+  it("builds a per-PR spec: one service by digest with readiness and liveness checks, a PRE_DEPLOY migrate job, a pinned dev database, ingress and alerts", () => {
     const image = { registryType: "DOCR", repository: "newsletter", digest: DIGEST };
     expect(buildAppSpec(prInput)).toEqual({
       name: "newsletter-pr-42",
@@ -48,6 +48,14 @@ describe("buildAppSpec", () => {
           instanceSizeSlug: "apps-s-1vcpu-0.5gb",
           instanceCount: 1,
           healthCheck: { httpPath: HEALTH_CHECK_PATH },
+          livenessHealthCheck: {
+            httpPath: HEALTH_CHECK_PATH,
+            initialDelaySeconds: 10,
+            periodSeconds: 10,
+            timeoutSeconds: 5,
+            successThreshold: 1,
+            failureThreshold: 6,
+          },
           envs: bound("db"),
         },
       ],
@@ -62,7 +70,8 @@ describe("buildAppSpec", () => {
           envs: bound("db"),
         },
       ],
-      databases: [{ name: "db", engine: "PG", production: false }],
+      // Pinned, like production's cluster: unpinned, App Platform picks the dev database's version.
+      databases: [{ name: "db", engine: "PG", production: false, version: "17" }],
       ingress: { rules: [{ component: { name: "web" }, match: { path: { prefix: "/" } } }] },
       alerts: [{ rule: "DEPLOYMENT_FAILED" }, { rule: "DOMAIN_FAILED" }],
     });

@@ -217,7 +217,7 @@ describe("the Pulumi program for a per-PR stack (pr-42, no stack file)", () => {
     };
     expect(spec.services[0]?.instanceSizeSlug).toBe("apps-s-1vcpu-0.5gb");
     expect(spec.services[0]?.instanceCount).toBe(1);
-    expect(spec.databases).toEqual([{ name: "db", engine: "PG", production: false }]);
+    expect(spec.databases).toEqual([{ name: "db", engine: "PG", production: false, version: "17" }]);
     expect(spec.domainNames).toBeUndefined();
     expect(result.outputs.imageDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(spec.services[0]?.image.digest).toBe(result.outputs.imageDigest);

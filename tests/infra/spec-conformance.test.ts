@@ -280,7 +280,7 @@ describeWithDocker("the App Platform spec, run as App Platform would (real Docke
 
   deploys("pr-42", async (_bindings, spec) => {
     // A dev database: one user, which owns the database, for the job and the service alike.
-    expect(spec.databases).toEqual([{ name: "db", engine: "PG", production: false }]);
+    expect(spec.databases).toEqual([{ name: "db", engine: "PG", production: false, version: "17" }]);
     const username = (envs: readonly { key: string; value: string }[]) =>
       envs.find((e) => e.key === "APP_DATABASE__USERNAME")?.value;
     expect(username(spec.jobs[0]?.envs ?? [])).toBe(username(spec.services[0]?.envs ?? []));
