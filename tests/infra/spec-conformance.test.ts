@@ -10,7 +10,14 @@
 //   access to every database you create", docs.digitalocean.com/products/databases/postgresql/how-to/
 //   modify-user-privileges), while an API-created user is a plain login role, without CREATE on `public` on
 //   PostgreSQL 15+. A dev database has one user, named like the component, that owns its database;
-// - the PRE_DEPLOY job's `run_command` replaces the image's entrypoint, and must exit 0 before the service starts;
+// - the PRE_DEPLOY job's `run_command` must exit 0 before the service starts. App Platform doesn't document how it
+//   applies a run command to an image (github.com/digitalocean/openapi, specification/resources/apps/models/
+//   app_component_base.yml: "An optional run command to override the component's default"), so the job runs under
+//   each way a platform could (RUN_COMMAND_MODELS): in place of the ENTRYPOINT, in place of CMD with the ENTRYPOINT
+//   kept (Kubernetes `args`), and through `/bin/sh -c`, as the command or as the arguments;
+// - a cluster's database is set up as DigitalOcean's API leaves it: owned by `doadmin`, the app user a bare login
+//   role ("New users receive minimal permissions by default"), and CONNECT revoked from PUBLIC, so the app user
+//   gets in only through the job's grants;
 // - the service runs the image's own command with the service's envs, and answers on `http_port`, where the health
 //   check probes `health_check.http_path`.
 // Containers use the host's network only (../shared/WORKPLACE.md), so `http_port` is a port on 127.0.0.1.
@@ -90,7 +97,10 @@ async function provision(pg: TestPostgres, spec: AppPlatformSpec): Promise<Bindi
         // A cluster: doadmin owns the databases created through the API; other users are plain login roles.
         const clusterAdmin = await role(CLUSTER_ADMIN, "CREATEDB CREATEROLE");
         const dbName = component.dbName ?? "defaultdb";
-        await database(dbName, clusterAdmin.name);
+        if (!databases.has(dbName)) {
+          await database(dbName, clusterAdmin.name);
+          await admin.query(`REVOKE CONNECT ON DATABASE ${ident(dbName)} FROM PUBLIC`);
+        }
         const user = component.dbUser ?? CLUSTER_ADMIN;
         bound = { role: user === CLUSTER_ADMIN ? clusterAdmin : await role(user, ""), database: dbName };
       } else {
@@ -117,6 +127,28 @@ async function provision(pg: TestPostgres, spec: AppPlatformSpec): Promise<Bindi
 }
 
 const ident = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
+/**
+ * The `docker run` arguments (after the env flags) that start `image` with a run command, one per way a platform may
+ * apply it. Docker's `--entrypoint` also drops the image's CMD; arguments after the image replace CMD and keep the
+ * ENTRYPOINT. App Platform's starter joins the two and execs argv[0] (steamcmd/api#24).
+ */
+const RUN_COMMAND_MODELS: Readonly<Record<string, (image: string, command: string) => string[]>> = {
+  "in place of the ENTRYPOINT": (image, command) => {
+    const [executable = "", ...args] = command.split(" ");
+    return ["--entrypoint", executable, image, ...args];
+  },
+  "in place of CMD, the ENTRYPOINT kept (Kubernetes args)": (image, command) => [image, ...command.split(" ")],
+  "through sh -c, in place of the ENTRYPOINT": (image, command) => ["--entrypoint", "/bin/sh", image, "-c", command],
+  "through sh -c, in place of CMD": (image, command) => [image, "/bin/sh", "-c", command],
+};
+
+/** The `msg` of each JSON log line the app wrote (pino, one object per line). */
+const logMessages = (output: string) =>
+  output
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => (JSON.parse(line) as { msg: string }).msg);
 
 /** Substitute `${component.VARIABLE}` as App Platform does; a reference App Platform couldn't resolve fails. */
 function resolveEnvs(envs: readonly { key: string; value: string }[], bindings: Bindings): Record<string, string> {
@@ -164,32 +196,44 @@ describeWithDocker("the App Platform spec, run as App Platform would (real Docke
       expect(job.image).toEqual(service.image);
       const bindings = await provision(pg, spec);
 
-      // PRE_DEPLOY: run_command in place of the entrypoint, with the job's envs; it must succeed.
-      const [entrypoint, ...args] = job.runCommand.split(" ");
+      // PRE_DEPLOY: the run command with the job's envs, under each way App Platform may apply it; every run must
+      // be the migration (its log says so) and succeed. The first applies the migrations; the others, like a job
+      // re-run by a later deployment, find nothing to do and grant again.
       const jobEnv = resolveEnvs(job.envs, bindings);
-      const jobName = `newsletter-conformance-${stack}-job-${id}`;
-      containers.push(jobName);
-      const jobRun = await dockerRaw(
-        [
-          "run",
-          "--name",
-          jobName,
-          "--network",
-          "host",
-          ...envFlags(jobEnv),
-          "--entrypoint",
-          entrypoint ?? "",
-          image,
-          ...args,
-        ],
-        { env: jobEnv, timeoutMs: 120_000 },
-      );
-      expect(await docker(["inspect", "--format", "{{.State.ExitCode}}", jobName])).toBe("0");
-      for (const secret of Object.entries(jobEnv)
-        .filter(([k]) => k.endsWith("PASSWORD"))
-        .map(([, v]) => v)) {
-        expect(jobRun.stdout + jobRun.stderr).not.toContain(secret);
+      const outcomes: Record<string, { exitCode: string; first: string | undefined; last: string | undefined }> = {};
+      for (const [model, argv] of Object.entries(RUN_COMMAND_MODELS)) {
+        const jobName = `newsletter-conformance-${stack}-job-${Object.keys(outcomes).length}-${id}`;
+        containers.push(jobName);
+        const jobRun = await dockerRaw(
+          ["run", "--name", jobName, "--network", "host", ...envFlags(jobEnv), ...argv(image, job.runCommand)],
+          { env: jobEnv, timeoutMs: 120_000 },
+        ).catch((error: Error) => ({ stdout: "", stderr: error.message }));
+        const output = jobRun.stdout + jobRun.stderr;
+        const messages = logMessages(jobRun.stdout);
+        outcomes[model] = {
+          exitCode: await docker(["inspect", "--format", "{{.State.ExitCode}}", jobName]),
+          // What ran: the migration's first log line, or what the process printed instead.
+          first: messages[0] ?? output.trim().split("\n")[0],
+          last: messages.at(-1),
+        };
+        for (const secret of Object.entries(jobEnv)
+          .filter(([k]) => k.endsWith("PASSWORD"))
+          .map(([, v]) => v)) {
+          expect(output).not.toContain(secret);
+        }
       }
+      const [firstModel, ...laterModels] = Object.keys(RUN_COMMAND_MODELS);
+      const migrating = expect.stringMatching(/^newsletter \S+ migrating$/);
+      expect(outcomes).toEqual({
+        [firstModel ?? ""]: {
+          exitCode: "0",
+          first: migrating,
+          last: expect.stringMatching(/^applied \d+ migration\(s\)$/),
+        },
+        ...Object.fromEntries(
+          laterModels.map((m) => [m, { exitCode: "0", first: migrating, last: "already up to date" }]),
+        ),
+      });
 
       // The service: the image's own command, the service's envs, listening on http_port.
       await waitForFreePort(service.httpPort, 60_000);
@@ -244,8 +288,9 @@ describeWithDocker("the App Platform spec, run as App Platform would (real Docke
   }
 
   deploys("production", async (bindings) => {
-    // The privilege split held: the job migrated as doadmin, which owns the table; the service's role can write
-    // rows but can't create tables in `public` (PostgreSQL 15+), nor touch the migrations ledger.
+    // The privilege split held: the job migrated as doadmin, which owns the table; the service's role got exactly
+    // CONNECT, USAGE on `public` and INSERT on the table: it can't create tables in `public` (PostgreSQL 15+), read
+    // subscribers, nor touch the migrations ledger.
     const service = bindings.components.get("db");
     const migrator = bindings.components.get("db-admin");
     expect(service?.role.name).toBe("newsletter_app");
@@ -256,6 +301,27 @@ describeWithDocker("the App Platform spec, run as App Platform would (real Docke
         "SELECT tableowner FROM pg_tables WHERE schemaname = 'public' AND tablename = 'subscriptions'",
       );
       expect(rows).toEqual([{ tableowner: CLUSTER_ADMIN }]);
+      const privileges = await superuser.query(
+        `SELECT has_database_privilege($1, current_database(), 'CONNECT') AS connect,
+                has_database_privilege($1, current_database(), 'CREATE') AS create_schema,
+                has_schema_privilege($1, 'public', 'USAGE') AS usage,
+                has_schema_privilege($1, 'public', 'CREATE') AS create_table,
+                (SELECT array_agg(p ORDER BY p) FROM unnest(ARRAY['INSERT','SELECT','UPDATE','DELETE','TRUNCATE',
+                  'REFERENCES','TRIGGER']) AS p WHERE has_table_privilege($1, 'subscriptions', p)) AS on_table,
+                (SELECT datacl::text[] @> ARRAY['=c/' || datdba::regrole::text] FROM pg_database
+                  WHERE datname = current_database()) AS public_may_connect`,
+        [service?.role.name],
+      );
+      expect(privileges.rows).toEqual([
+        {
+          connect: true,
+          create_schema: false,
+          usage: true,
+          create_table: false,
+          on_table: ["INSERT"],
+          public_may_connect: false,
+        },
+      ]);
     } finally {
       await superuser.end();
     }
