@@ -16,6 +16,13 @@
 //    specification/resources/apps/models/app_database_spec.yml), so the spec attaches the same cluster twice: `db`
 //    as the app user, `db-admin` as `doadmin` (attaching with `db_user: doadmin` is common practice in published app
 //    specs). A dev database has a single user that owns its database, so both roles share it.
+//    No DigitalOcean document says whether one app may attach the same cluster twice. Should App Platform refuse it,
+//    `newsletter:migrationDatabaseAccess admin-secret` attaches the cluster once (`db`, the app user) and gives the
+//    job the admin's name and password itself: host, port, database and CA still come from `${db.*}`, the password
+//    from the cluster resource (a Pulumi secret), stored as a SECRET env var. The price: the admin password lives
+//    in the spec (encrypted by App Platform) and in Pulumi's state (encrypted as a secret, which also hides the
+//    whole spec in previews), and App Platform reads a SECRET back encrypted, so every `pulumi up` shows the job's
+//    env as changed (terraform-provider-digitalocean #514, #1603).
 //
 // 2. Trusted sources. A rule that names the app (`type: app`) needs the app's id, which exists only once the app's
 //    first deployment is done, while the PRE_DEPLOY job of that deployment already connects
@@ -29,6 +36,9 @@
 import type { DigitalOceanStackConfig } from "./config";
 import { type AppSettings, type DatabaseConnection, type EnvVar, envContract, GENERATED_VARIABLES } from "./env";
 import { HEALTH_CHECK_PATH, MIGRATE_COMMAND, SERVICE_PORT } from "./image";
+
+/** The job's password variable: the one env stored as a SECRET under `admin-secret`. */
+const MIGRATE_PASSWORD_VARIABLE = "APP_DATABASE__PASSWORD";
 
 /** Component names inside the app (App Platform: `^[a-z][a-z0-9-]{0,30}[a-z0-9]$`). */
 export const COMPONENTS = Object.freeze({
@@ -129,8 +139,15 @@ export const APP_PLATFORM_CIPHERTEXT = /^EV\[\d+:[^\]]+\]$/;
  * (pulumi/pulumi pkg/resource/deploy/step_generator.go, processIgnoreChanges), so a rotated secret would never reach
  * the app.
  */
-export function toAppPlatformEnvs(vars: readonly EnvVar<string>[]): AppSpecEnv[] {
+export function toAppPlatformEnvs(
+  vars: readonly EnvVar<string>[],
+  storedSecrets: readonly string[] = [],
+): AppSpecEnv[] {
   return vars.map((v) => {
+    // Only where the caller chose to store the secret in the spec (see `admin-secret` above), as a SECRET env.
+    if (v.secret && storedSecrets.includes(v.name) && !isBindable(v.value)) {
+      return { key: v.name, value: v.value, scope: "RUN_TIME", type: "SECRET" };
+    }
     if (v.secret && GENERATED_VARIABLES.includes(v.name) && !isBindable(v.value)) {
       throw new Error(
         `${v.name} is secret but its value is not a bindable variable: it would be written into the app spec`,
@@ -151,6 +168,11 @@ export type SpecDatabase =
       readonly serviceUser: string;
       /** The cluster's admin user (`doadmin`), for the migration job. */
       readonly adminUser: string;
+      /**
+       * Set only for `migrationDatabaseAccess: admin-secret`: the admin's password. The cluster is then attached
+       * once, and the job gets this password as a SECRET env instead of a second attachment's `${db-admin.*}`.
+       */
+      readonly adminPassword?: string;
       readonly version: string;
     };
 
@@ -225,34 +247,34 @@ export function buildAppSpec(input: AppSpecInput): AppPlatformSpec {
   const image: ImageSource = { registryType: "DOCR", repository: input.image.repository, digest: input.image.digest };
   const cluster = input.database.kind === "cluster" ? input.database : undefined;
 
+  // The privilege split: with a cluster, the job connects as the admin user, through its own attachment or (with
+  // `admin-secret`) through the service's attachment plus the admin's own name and password; a dev database has
+  // one user.
+  const adminSecret = cluster?.adminPassword;
+  const migrate: DatabaseConnection<string> =
+    cluster && adminSecret !== undefined
+      ? { ...boundConnection(COMPONENTS.database), username: cluster.adminUser, password: adminSecret }
+      : boundConnection(cluster ? COMPONENTS.adminDatabase : COMPONENTS.database);
   const env = envContract<string>({
     environment: "production",
     service: boundConnection(COMPONENTS.database),
-    // The privilege split: with a cluster, the job binds the admin user's component; a dev database has one user.
-    migrate: boundConnection(cluster ? COMPONENTS.adminDatabase : COMPONENTS.database),
+    migrate,
     app: input.appSettings,
   });
 
+  const attach = (name: string, dbUser: string): AppPlatformSpec["databases"][number] => ({
+    name,
+    engine: "PG",
+    production: true,
+    clusterName: cluster?.clusterName,
+    dbName: cluster?.databaseName,
+    dbUser,
+    version: cluster?.version,
+  });
   const databases: AppPlatformSpec["databases"] = cluster
     ? [
-        {
-          name: COMPONENTS.database,
-          engine: "PG",
-          production: true,
-          clusterName: cluster.clusterName,
-          dbName: cluster.databaseName,
-          dbUser: cluster.serviceUser,
-          version: cluster.version,
-        },
-        {
-          name: COMPONENTS.adminDatabase,
-          engine: "PG",
-          production: true,
-          clusterName: cluster.clusterName,
-          dbName: cluster.databaseName,
-          dbUser: cluster.adminUser,
-          version: cluster.version,
-        },
+        attach(COMPONENTS.database, cluster.serviceUser),
+        ...(adminSecret === undefined ? [attach(COMPONENTS.adminDatabase, cluster.adminUser)] : []),
       ]
     : // A dev database, pinned to production's major version (infra/config.ts, DATABASE_VERSIONS): unpinned, App
       // Platform picks one, and for years that was PostgreSQL 12, too old for the migrations. `version` is the same
@@ -284,7 +306,7 @@ export function buildAppSpec(input: AppSpecInput): AppPlatformSpec {
         runCommand: MIGRATE_COMMAND,
         instanceSizeSlug: JOB_INSTANCE_SIZE,
         instanceCount: 1,
-        envs: toAppPlatformEnvs(env.migrate),
+        envs: toAppPlatformEnvs(env.migrate, adminSecret === undefined ? [] : [MIGRATE_PASSWORD_VARIABLE]),
       },
     ],
     databases,

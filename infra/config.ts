@@ -111,9 +111,25 @@ export interface DevDatabaseConfig {
   readonly version: (typeof DATABASE_VERSIONS)[number];
 }
 
+/**
+ * Which clients the cluster admits. `app`: only the app, through a trusted-source rule naming its id
+ * (infra/trusted-sources.ts). `open`: no rule, so any client that presents the password over TLS, which is what
+ * lets a replaced app (a new id) run its first migration job; see infra/trusted-sources.ts for the procedure.
+ */
+export type TrustedSourcesMode = "app" | "open";
+
+/**
+ * How the migration job reaches the cluster as its admin user. `attachment`: a second database component bound as
+ * `doadmin` (the cluster attached twice). `admin-secret`: one attachment, and the admin's password stored in the
+ * spec as a SECRET env var; the way out should App Platform refuse the same cluster twice (infra/app-spec.ts).
+ */
+export type MigrationAccessMode = "attachment" | "admin-secret";
+
 export interface ClusterDatabaseConfig {
   /** A managed PostgreSQL cluster with a database and a dedicated app user. */
   readonly kind: "cluster";
+  readonly trustedSources: TrustedSourcesMode;
+  readonly migrationAccess: MigrationAccessMode;
   readonly region: DatabaseRegion;
   readonly version: (typeof DATABASE_VERSIONS)[number];
   readonly size: string;
@@ -217,6 +233,18 @@ export const CONFIG_KEYS = {
   },
   databaseNodeCount: { type: "integer", default: "1", applies: "digitalocean", accepts: int(1, 3) },
   protectDatabase: { type: "boolean", default: "false", applies: "digitalocean", accepts: bool },
+  databaseTrustedSources: {
+    type: "string",
+    default: "app",
+    applies: "digitalocean",
+    accepts: oneOf(["app", "open"]),
+  },
+  migrationDatabaseAccess: {
+    type: "string",
+    default: "attachment",
+    applies: "digitalocean",
+    accepts: oneOf(["attachment", "admin-secret"]),
+  },
   domain: {
     type: "string",
     default: "",
@@ -342,6 +370,19 @@ export function parseStackConfig({ project, stack, values }: ParseStackConfigInp
           `use 1, or a larger ${project}:databaseSize (${list(DATABASE_SIZES.filter((s) => s !== SMALLEST_DATABASE_SIZE))})`,
       );
     }
+    const trustedSources = read("databaseTrustedSources") as TrustedSourcesMode;
+    const migrationAccess = read("migrationDatabaseAccess") as MigrationAccessMode;
+    for (const [key, value, fallback] of [
+      ["databaseTrustedSources", trustedSources, "app"],
+      ["migrationDatabaseAccess", migrationAccess, "attachment"],
+    ] as const) {
+      if (kind === "dev" && value !== fallback) {
+        problems.push(
+          `${project}:${key}: "${value}" needs ${project}:database "cluster"; a dev database has one user and no ` +
+            "trusted sources of its own",
+        );
+      }
+    }
     if (kind === "dev" && protect) {
       problems.push(
         `${project}:protectDatabase: true needs ${project}:database "cluster"; a dev database lives and dies with ` +
@@ -371,7 +412,16 @@ export function parseStackConfig({ project, stack, values }: ParseStackConfigInp
       instanceCount,
       database:
         kind === "cluster"
-          ? { kind: "cluster", region: databaseRegion, version, size, nodeCount, protect }
+          ? {
+              kind: "cluster",
+              region: databaseRegion,
+              version,
+              size,
+              nodeCount,
+              protect,
+              trustedSources,
+              migrationAccess,
+            }
           : { kind: "dev", version },
       domain: domain === "" ? undefined : { name: domain, zone: zone === "" ? undefined : zone },
     };

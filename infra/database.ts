@@ -21,6 +21,8 @@ export class Database extends pulumi.ComponentResource {
   readonly appUser: pulumi.Output<string>;
   /** The cluster's admin user (`doadmin`), which the migration job connects as. */
   readonly adminUser: pulumi.Output<string>;
+  /** The admin user's password (a Pulumi secret); used only by `migrationDatabaseAccess: admin-secret`. */
+  readonly adminPassword: pulumi.Output<string>;
 
   constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("newsletter:infra:Database", name, {}, opts);
@@ -57,6 +59,7 @@ export class Database extends pulumi.ComponentResource {
     this.databaseName = database.name;
     this.appUser = user.name;
     this.adminUser = cluster.user;
+    this.adminPassword = pulumi.secret(cluster.password);
     this.registerOutputs({
       clusterId: this.clusterId,
       clusterName: this.clusterName,

@@ -51,16 +51,21 @@ function deployToDigitalOcean(config: DigitalOceanStackConfig): StackOutputs {
         settings: clusterSettings,
       })
     : undefined;
+  // With `migrationDatabaseAccess: admin-secret` the admin's password joins the spec (infra/app-spec.ts says why and
+  // what it costs); otherwise it stays out of the spec, which then holds no secret at all.
+  const adminPassword =
+    database && clusterSettings?.migrationAccess === "admin-secret" ? database.adminPassword : undefined;
   const specDatabase: pulumi.Input<SpecDatabase> =
     database && clusterSettings
       ? pulumi
-          .all([database.clusterName, database.databaseName, database.appUser, database.adminUser])
-          .apply(([clusterName, databaseName, serviceUser, adminUser]) => ({
+          .all([database.clusterName, database.databaseName, database.appUser, database.adminUser, adminPassword])
+          .apply(([clusterName, databaseName, serviceUser, adminUser, password]) => ({
             kind: "cluster" as const,
             clusterName,
             databaseName,
             serviceUser,
             adminUser,
+            ...(password === undefined ? {} : { adminPassword: password }),
             version: clusterSettings.version,
           }))
       : { kind: "dev", version: config.database.version };
@@ -76,7 +81,7 @@ function deployToDigitalOcean(config: DigitalOceanStackConfig): StackOutputs {
     appSettings: config.appSettings,
   });
 
-  if (database) {
+  if (database && clusterSettings?.trustedSources === "app") {
     new DatabaseTrustedSources("trusted-sources", { clusterId: database.clusterId, appId: app.id });
   }
 

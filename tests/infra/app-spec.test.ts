@@ -119,6 +119,44 @@ describe("buildAppSpec", () => {
     expect(spec.domainNames).toEqual([{ name: "news.example.com", type: "PRIMARY", zone: "example.com" }]);
   });
 
+  it("with the admin's password given, attaches the cluster once and stores only that password as a SECRET", () => {
+    const spec = buildAppSpec({
+      ...prInput,
+      instanceSize: "apps-s-1vcpu-1gb",
+      database: {
+        kind: "cluster",
+        clusterName: "newsletter-production-db",
+        databaseName: "newsletter",
+        serviceUser: "newsletter_app",
+        adminUser: "doadmin",
+        adminPassword: "admin-password",
+        version: "17",
+      },
+    });
+    expect(spec.databases).toEqual([
+      {
+        name: "db",
+        engine: "PG",
+        production: true,
+        clusterName: "newsletter-production-db",
+        dbName: "newsletter",
+        dbUser: "newsletter_app",
+        version: "17",
+      },
+    ]);
+    expect(spec.services[0]?.envs).toEqual(bound("db"));
+    expect(spec.jobs[0]?.envs).toEqual([
+      env("APP_ENVIRONMENT", "production"),
+      env("APP_DATABASE__HOST", "${db.HOSTNAME}"),
+      env("APP_DATABASE__PORT", "${db.PORT}"),
+      env("APP_DATABASE__USERNAME", "doadmin"),
+      { key: "APP_DATABASE__PASSWORD", value: "admin-password", scope: "RUN_TIME", type: "SECRET" },
+      env("APP_DATABASE__DATABASE_NAME", "${db.DATABASE}"),
+      env("APP_DATABASE__CA_CERT", "${db.CA_CERT}"),
+      env("APP_DATABASE__SERVICE_USERNAME", "${db.USERNAME}"),
+    ]);
+  });
+
   it("adds a custom domain without a zone when none is given", () => {
     const spec = buildAppSpec({ ...prInput, domain: { name: "news.example.com", zone: undefined } });
     expect(spec.domainNames).toEqual([{ name: "news.example.com", type: "PRIMARY" }]);

@@ -215,6 +215,26 @@ describe("parseStackConfig with a wrong setting", () => {
     });
   });
 
+  it("refuses the cluster-only access switches for a dev database, naming each key", () => {
+    expect(
+      errorOf(() => parse("pr-12", { databaseTrustedSources: "open", migrationDatabaseAccess: "admin-secret" })),
+    ).toBe(
+      header("pr-12") +
+        '  - newsletter:databaseTrustedSources: "open" needs newsletter:database "cluster"; a dev database has one ' +
+        "user and no trusted sources of its own\n" +
+        '  - newsletter:migrationDatabaseAccess: "admin-secret" needs newsletter:database "cluster"; a dev database ' +
+        "has one user and no trusted sources of its own" +
+        footer("pr-12"),
+    );
+    expect(
+      parse("production", {
+        database: "cluster",
+        databaseTrustedSources: "open",
+        migrationDatabaseAccess: "admin-secret",
+      }),
+    ).toMatchObject({ database: { trustedSources: "open", migrationAccess: "admin-secret" } });
+  });
+
   it("asks the local stack for its Postgres password", () => {
     expect(errorOf(() => parse("local"))).toContain(
       "newsletter:localPostgresPassword is empty; `npm run up:local` stores a generated one, or run " +

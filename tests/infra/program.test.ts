@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: App Platform bindable variables are literal "${...}" strings.
 import { describe, expect, it } from "vitest";
 import {
   appPlatformReadBack,
@@ -243,6 +244,46 @@ describe("the Pulumi program with a wrong setting", () => {
       /stack "pr-7".*\n.*newsletter:region: "fra1" is not accepted; it is a database region\. App Platform regions are ams, blr, fra/,
     );
     expect(lastRunResources()).toEqual([]);
+  });
+
+  it("with databaseTrustedSources open, creates no firewall, so a replaced app (a new id) can run its first job", async () => {
+    const config = {
+      ...cliConfig("production"),
+      "newsletter:databaseTrustedSources": "open",
+      "newsletter:appVersion": APP_VERSION,
+    };
+    const result = await runProgram("production", config);
+    expect(byType(result, "digitalocean:index/databaseFirewall:DatabaseFirewall")).toEqual([]);
+    expect(byType(result, "newsletter:infra:DatabaseTrustedSources")).toEqual([]);
+    expect(byType(result, "digitalocean:index/app:App")).toHaveLength(1);
+  });
+
+  it("with migrationDatabaseAccess admin-secret, attaches the cluster once and hands the job the admin's password as a SECRET, keeping the spec secret in the state", async () => {
+    const config = {
+      ...cliConfig("production"),
+      "newsletter:migrationDatabaseAccess": "admin-secret",
+      "newsletter:appVersion": APP_VERSION,
+    };
+    const result = await runProgram("production", config);
+    const app = only(result, "digitalocean:index/app:App");
+    const spec = app.inputs.spec as SpecShape & {
+      jobs: { envs: { key: string; value: string; type: string }[] }[];
+      services: { envs: { key: string; value: string; type: string }[] }[];
+    };
+    expect(spec.databases.map((d) => [d.name, d.dbUser])).toEqual([["db", "newsletter_app"]]);
+    const jobEnv = Object.fromEntries((spec.jobs[0]?.envs ?? []).map((e) => [e.key, [e.value, e.type]]));
+    expect(jobEnv).toEqual({
+      APP_ENVIRONMENT: ["production", "GENERAL"],
+      APP_DATABASE__HOST: ["${db.HOSTNAME}", "GENERAL"],
+      APP_DATABASE__PORT: ["${db.PORT}", "GENERAL"],
+      APP_DATABASE__USERNAME: ["doadmin", "GENERAL"],
+      APP_DATABASE__PASSWORD: ["mock-admin-password", "SECRET"],
+      APP_DATABASE__DATABASE_NAME: ["${db.DATABASE}", "GENERAL"],
+      APP_DATABASE__CA_CERT: ["${db.CA_CERT}", "GENERAL"],
+      APP_DATABASE__SERVICE_USERNAME: ["${db.USERNAME}", "GENERAL"],
+    });
+    expect(spec.services[0]?.envs.every((e) => e.type === "GENERAL")).toBe(true);
+    expect(app.secretInputs).toEqual(["spec"]);
   });
 
   it("creates the registry, kept on delete, when createRegistry is set", async () => {
