@@ -12,8 +12,8 @@
 //   has returned, with the same image and spec. That run is safe by construction: applied migrations are recorded
 //   and skipped, runs queue on one advisory lock whose wait is bounded, and the grants are idempotent
 //   (app/src/migrations.ts; tests/app/migrate.test.ts runs the job twice, two at once, and against a stuck lock). A
-//   check right after `up` may still see that deployment in progress: wait for the app's deployments to settle
-//   before judging it.
+//   check right after `up` may still see that deployment in progress: ops/digitalocean.ts (unsettledDeployments,
+//   describeUnsettledDeployments) finds it and says to wait until it is ACTIVE before judging the app.
 // - Replacing the app (`pulumi up --replace` on it, or a change App Platform can't apply in place) creates a new
 //   app with a new id before the old one goes, while the rule still names the old id: the new app's first job can't
 //   connect and the deploy fails (terraform-provider-digitalocean #1005: "The app fails to deploy because the

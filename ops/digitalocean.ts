@@ -27,6 +27,53 @@ interface TagsPage extends Page {
   readonly tags?: readonly { tag: string }[] | null;
 }
 
+interface DeploymentsPage extends Page {
+  readonly deployments?:
+    | readonly { id: string; phase?: string; cause?: string; cause_details?: { type?: string } }[]
+    | null;
+}
+
+/** A deployment of an app that App Platform is still working on. */
+export interface UnsettledDeployment {
+  readonly id: string;
+  readonly phase: string;
+  /** `cause_details.type` (digitalocean/godo apps.gen.go, DeploymentCauseDetailsType), e.g. MANUAL. */
+  readonly causeType: string | undefined;
+}
+
+/**
+ * Phases before a deployment is done (github.com/digitalocean/openapi, specification/resources/apps/models/
+ * apps_deployment_phase.yml); ACTIVE, SUPERSEDED, ERROR and CANCELED are final.
+ */
+const UNSETTLED_PHASES = new Set(["PENDING_BUILD", "BUILDING", "PENDING_DEPLOY", "DEPLOYING"]);
+
+/** The deployment App Platform starts by itself when a cluster's trusted sources change (godo apps.gen.go). */
+export const TRUSTED_SOURCES_CAUSE = "UPDATE_DATABASE_TRUSTED_SOURCES";
+
+/**
+ * What a check right after `pulumi up` should know about deployments still under way: above all one App Platform
+ * started by itself after the trusted sources changed, which Pulumi never waited for. It runs the migration job again
+ * (harmless: app/src/migrations.ts) and rolls the instances, so a check made now would judge a moving target.
+ * Undefined when nothing is under way.
+ */
+export function describeUnsettledDeployments(
+  appId: string,
+  deployments: readonly UnsettledDeployment[],
+): string | undefined {
+  if (deployments.length === 0) return undefined;
+  const list = deployments
+    .map(
+      (d) =>
+        `${d.id} (${d.phase}${d.causeType === TRUSTED_SOURCES_CAUSE ? ", started by App Platform after the database's trusted sources changed" : d.causeType === undefined ? "" : `, cause ${d.causeType}`})`,
+    )
+    .join(", ");
+  return (
+    `App Platform is still deploying app ${appId}: ${list}. It runs the migration job again (safe: applied ` +
+    "migrations are skipped) and replaces the instances; wait until it is ACTIVE before verifying " +
+    `(\`doctl apps list-deployments ${appId}\`)`
+  );
+}
+
 /** A repository in a DOCR registry: `registry.digitalocean.com/<registry>/<repository>`. */
 export interface RegistryRepository {
   readonly registry: string;
@@ -130,6 +177,19 @@ export class DigitalOceanClient {
         createdAt: db.created_at,
       })),
     );
+  }
+
+  /**
+   * The app's deployments that haven't finished, from the newest page of "List App Deployments"
+   * (`GET /v2/apps/{app_id}/deployments`, operation apps_list_deployments in github.com/digitalocean/openapi).
+   */
+  async unsettledDeployments(appId: string): Promise<UnsettledDeployment[]> {
+    const page = ((await this.request(
+      `${this.api}/apps/${encodeURIComponent(appId)}/deployments?page=1&per_page=20`,
+    )) ?? {}) as DeploymentsPage;
+    return (page.deployments ?? [])
+      .filter((d) => d.phase !== undefined && UNSETTLED_PHASES.has(d.phase))
+      .map((d) => ({ id: d.id, phase: d.phase ?? "", causeType: d.cause_details?.type }));
   }
 
   /** The names of every tag in the repository; none when the repository does not exist (404). */

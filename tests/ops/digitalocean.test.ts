@@ -1,7 +1,7 @@
 // The DigitalOcean client (ops/digitalocean.ts) against the shared fake API on 127.0.0.1
 // (tests/support/fake-digitalocean.ts): real requests, real pagination, the API's real error bodies.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { DigitalOceanClient } from "../../ops/digitalocean";
+import { DigitalOceanClient, describeUnsettledDeployments } from "../../ops/digitalocean";
 import { globalFetch } from "../../ops/http";
 import { FakeDigitalOcean } from "../support/fake-digitalocean";
 
@@ -89,5 +89,36 @@ describe("DigitalOceanClient", () => {
         "GET /apps?page=1&per_page=200 answered 401: unauthorized: Unable to authenticate you.",
       ),
     });
+  });
+});
+
+describe("deployments still under way after pulumi up", () => {
+  // The listing as apps_list_deployments.yml answers it, with `cause_details` (godo apps.gen.go, DeploymentCauseDetails).
+  const listing = (deployments: unknown[]) => async () =>
+    new Response(JSON.stringify({ deployments, links: { pages: {} }, meta: { total: deployments.length } }), {
+      status: 200,
+      headers: { "content-type": "application/json" },
+    });
+
+  it("lists the unfinished ones with their cause, and says when App Platform started one after a trusted-sources change", async () => {
+    const fetch = listing([
+      { id: "d3", phase: "DEPLOYING", cause_details: { type: "UPDATE_DATABASE_TRUSTED_SOURCES" } },
+      { id: "d2", phase: "ACTIVE", cause_details: { type: "MANUAL" } },
+      { id: "d1", phase: "SUPERSEDED", cause_details: { type: "MANUAL" } },
+    ]);
+    const unsettled = await new DigitalOceanClient("t", fetch).unsettledDeployments("app-1");
+    expect(unsettled).toEqual([{ id: "d3", phase: "DEPLOYING", causeType: "UPDATE_DATABASE_TRUSTED_SOURCES" }]);
+    expect(describeUnsettledDeployments("app-1", unsettled)).toBe(
+      "App Platform is still deploying app app-1: d3 (DEPLOYING, started by App Platform after the database's " +
+        "trusted sources changed). It runs the migration job again (safe: applied migrations are skipped) and " +
+        "replaces the instances; wait until it is ACTIVE before verifying (`doctl apps list-deployments app-1`)",
+    );
+  });
+
+  it("has nothing to say once every deployment is final", async () => {
+    const fetch = listing([{ id: "d2", phase: "ACTIVE", cause_details: { type: "UPDATE_DATABASE_TRUSTED_SOURCES" } }]);
+    const unsettled = await new DigitalOceanClient("t", fetch).unsettledDeployments("app-1");
+    expect(unsettled).toEqual([]);
+    expect(describeUnsettledDeployments("app-1", unsettled)).toBeUndefined();
   });
 });
