@@ -8,13 +8,19 @@ import { runMigrations } from "./migrations";
 const settings = settingsOrExit();
 const log = pino(loggerOptions(settings));
 log.info(`newsletter ${settings.application.version} migrating`);
+/**
+ * Exit once the last line is written. pino's default stdout writer is asynchronous (sonic-boom, `sync: false`), so
+ * an immediate process.exit can race a write still in flight; the last line is the one that says why a deploy
+ * failed (a stuck lock, a refused connection), so it must not be lost.
+ */
+const exit = (code: number) => log.flush(() => process.exit(code));
 runMigrations(settings, log).then(
   (applied) => {
     log.info({ applied }, applied.length > 0 ? `applied ${applied.length} migration(s)` : "already up to date");
-    process.exit(0);
+    exit(0);
   },
   (error: unknown) => {
     log.error(redact(`migration failed: ${(error as Error).message}`, settings.database.password));
-    process.exit(1);
+    exit(1);
   },
 );
