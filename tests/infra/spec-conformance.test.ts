@@ -208,8 +208,11 @@ describeWithDocker("the App Platform spec, run as App Platform would (real Docke
           ["run", "--name", jobName, "--network", "host", ...envFlags(jobEnv), ...argv(image, job.runCommand)],
           { env: jobEnv, timeoutMs: 120_000 },
         ).catch((error: Error) => ({ stdout: "", stderr: error.message }));
-        const output = jobRun.stdout + jobRun.stderr;
-        const messages = logMessages(jobRun.stdout);
+        // The log as the engine recorded it: an attached `docker run` can miss the last lines of a container that
+        // exits at once, `docker logs` has them all.
+        const logs = await dockerRaw(["logs", jobName]).catch(() => ({ stdout: "", stderr: "" }));
+        const output = jobRun.stdout + jobRun.stderr + logs.stdout + logs.stderr;
+        const messages = logMessages(logs.stdout);
         outcomes[model] = {
           exitCode: await docker(["inspect", "--format", "{{.State.ExitCode}}", jobName]),
           // What ran: the migration's first log line, or what the process printed instead.
