@@ -1,7 +1,10 @@
 # The newsletter API's image: dependencies → build (one esbuild bundle) → a distroless `runtime` (the default target).
 # Build context: the repository root (.dockerignore lets in only app/ sources, lockfile and configuration/).
 #
-#   DOCKER_BUILDKIT=1 docker build --build-arg APP_VERSION="$(git rev-parse HEAD)" -t newsletter .
+#   DOCKER_BUILDKIT=1 docker build -t newsletter .
+#
+# The image carries no version or commit: the same files give the same image whatever the commit, and the
+# deployment tells the app its version (APP_APPLICATION__VERSION, set by infra/ to a hash of the image's inputs).
 #
 # Behind a TLS-intercepting proxy or with a private npm mirror (nothing below ends up in a layer of the image):
 #   --build-arg HTTPS_PROXY=... / HTTP_PROXY / NO_PROXY   Docker's predefined proxy args, left out of `docker history`
@@ -68,8 +71,7 @@ FROM ${BUILD_IMAGE} AS shell
 
 # ---------------------------------------------------------------------------------------------------------------------
 # runtime: Node, two bundles, the configuration files and the SQL migrations. No npm, no node_modules, no sources.
-# Layers are ordered from the least to the most often changed; the version comes last so that a new commit with the
-# same files reuses every layer above it.
+# Layers are ordered from the least to the most often changed.
 FROM ${RUNTIME_IMAGE} AS runtime
 WORKDIR /app
 COPY --from=shell /bin/dash /bin/sh
@@ -92,8 +94,5 @@ EXPOSE 8000
 # ENTRYPOINT ["/nodejs/bin/node"]; `[""]` would leave an empty argv[0], the very failure of steamcmd/api#24.
 ENTRYPOINT []
 CMD ["/nodejs/bin/node", "/app/dist/server.js"]
-ARG APP_VERSION=unknown
 LABEL org.opencontainers.image.title="newsletter" \
-      org.opencontainers.image.description="The newsletter API (Fastify + Postgres), bundled for Node 24" \
-      org.opencontainers.image.version="${APP_VERSION}"
-ENV APP_APPLICATION__VERSION=${APP_VERSION}
+      org.opencontainers.image.description="The newsletter API (Fastify + Postgres), bundled for Node 24"

@@ -133,7 +133,7 @@ async function main(): Promise<void> {
   const ours = `newsletter-bench:${id}`;
   const naive = `newsletter-bench:${id}-naive`;
   const context = await mkdtemp(join(tmpdir(), "newsletter-bench-"));
-  const settings = imageBuildSettings({ appVersion: `bench-${id}`, buildArgs: baseImageBuildArgs() });
+  const settings = imageBuildSettings({ buildArgs: baseImageBuildArgs() });
   const dockerfile = join(context, "Dockerfile");
   const common = { context, dockerfile, buildArgs: settings.args, target: settings.target, tag: ours };
   let pg: TestPostgres | undefined;

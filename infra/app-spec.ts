@@ -35,7 +35,7 @@
 // concatenation, never a JavaScript template literal, which would substitute `${db...}` itself.
 import type { DigitalOceanStackConfig } from "./config";
 import { type AppSettings, type DatabaseConnection, type EnvVar, envContract, GENERATED_VARIABLES } from "./env";
-import { HEALTH_CHECK_PATH, MIGRATE_COMMAND, SERVICE_PORT } from "./image";
+import { HEALTH_CHECK_PATH, MIGRATE_COMMAND, SERVICE_PORT, VERSION_VARIABLE } from "./image";
 
 /** The job's password variable: the one env stored as a SECRET under `admin-secret`. */
 const MIGRATE_PASSWORD_VARIABLE = "APP_DATABASE__PASSWORD";
@@ -179,8 +179,11 @@ export type SpecDatabase =
 export interface AppSpecInput {
   readonly name: string;
   readonly region: DigitalOceanStackConfig["region"];
-  /** The pushed image: repository in the account's DOCR registry, and its manifest digest (`sha256:...`). */
-  readonly image: { readonly repository: string; readonly digest: string };
+  /**
+   * The pushed image: repository in the account's DOCR registry, its manifest digest (`sha256:...`), and the version
+   * the app reports (VERSION_VARIABLE): the image carries none, so that a commit that doesn't change it redeploys nothing.
+   */
+  readonly image: { readonly repository: string; readonly digest: string; readonly version: string };
   readonly instanceSize: string;
   readonly instanceCount: number;
   readonly database: SpecDatabase;
@@ -262,6 +265,8 @@ export function buildAppSpec(input: AppSpecInput): AppPlatformSpec {
     app: input.appSettings,
   });
 
+  const version: EnvVar<string> = { name: VERSION_VARIABLE, value: input.image.version, secret: false };
+
   const attach = (name: string, dbUser: string): AppPlatformSpec["databases"][number] => ({
     name,
     engine: "PG",
@@ -294,7 +299,7 @@ export function buildAppSpec(input: AppSpecInput): AppPlatformSpec {
         instanceCount: input.instanceCount,
         healthCheck: { httpPath: HEALTH_CHECK_PATH },
         livenessHealthCheck: LIVENESS_HEALTH_CHECK,
-        envs: toAppPlatformEnvs(env.service),
+        envs: toAppPlatformEnvs([...env.service, version]),
       },
     ],
     // PRE_DEPLOY: runs to completion before the new version takes traffic; if it fails, the deploy stops there.
@@ -306,7 +311,10 @@ export function buildAppSpec(input: AppSpecInput): AppPlatformSpec {
         runCommand: MIGRATE_COMMAND,
         instanceSizeSlug: JOB_INSTANCE_SIZE,
         instanceCount: 1,
-        envs: toAppPlatformEnvs(env.migrate, adminSecret === undefined ? [] : [MIGRATE_PASSWORD_VARIABLE]),
+        envs: toAppPlatformEnvs(
+          [...env.migrate, version],
+          adminSecret === undefined ? [] : [MIGRATE_PASSWORD_VARIABLE],
+        ),
       },
     ],
     databases,

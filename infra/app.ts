@@ -17,7 +17,7 @@ import { type AppSettings, NO_APP_SETTINGS } from "./env";
 export const DEPLOY_TIMEOUT = "60m";
 
 export interface AppPlatformAppArgs extends Omit<AppSpecInput, "image" | "database" | "appSettings"> {
-  readonly image: { readonly repository: string; readonly digest: pulumi.Input<string> };
+  readonly image: { readonly repository: string; readonly digest: pulumi.Input<string>; readonly version: string };
   readonly database: pulumi.Input<SpecDatabase>;
   /** `appEnv` (plain) and `appSecrets` (stack config): the secrets are made Pulumi secrets here. */
   readonly appSettings?: AppSettings<string>;
@@ -37,7 +37,7 @@ export class AppPlatformApp extends pulumi.ComponentResource {
     const spec = pulumi.all([args.image.digest, args.database, secrets]).apply(([digest, database, plainSecrets]) =>
       buildAppSpec({
         ...args,
-        image: { repository: args.image.repository, digest },
+        image: { ...args.image, digest },
         database,
         appSettings: { env: settings.env, secrets: plainSecrets },
       }),

@@ -98,7 +98,7 @@ const ROLLING_DEPLOY_FACTOR = 2;
 interface CommonConfig {
   readonly project: string;
   readonly stack: string;
-  /** The version the image reports (the git SHA); undefined means "the checkout's current commit". */
+  /** The version the app reports; undefined means the hash of the image's inputs (infra/version.ts). */
   readonly appVersion: string | undefined;
   /** `appEnv` and `appSecrets`: the app's own settings, for the service and the migration job. */
   readonly appSettings: AppSettings<string>;
@@ -150,6 +150,8 @@ export interface DigitalOceanStackConfig extends CommonConfig {
   };
   /** Repository inside the registry; every stack pushes here, tagged by stack and version. */
   readonly imageRepository: string;
+  /** Deploy this digest, pushed to imageRepository outside Pulumi, instead of building (`sha256:...`). */
+  readonly prebuiltImageDigest: string | undefined;
   readonly region: AppRegion;
   readonly instanceSize: string;
   readonly instanceCount: number;
@@ -195,6 +197,8 @@ const slug = (max: number) =>
       `at most ${max} lower-case letters, digits and hyphens, starting with a letter and not ending with a hyphen`,
     );
 const anyString = z.string();
+/** "" (the key's "none") or a value matching `pattern`; `expected` is the error's "expected ..." half. */
+const emptyOr = (pattern: RegExp, expected: string) => z.string().refine((v) => v === "" || pattern.test(v), expected);
 
 /**
  * One entry per key: its type and default (as Pulumi.yaml documents them) and what it accepts. A key applies to the
@@ -214,6 +218,12 @@ export const CONFIG_KEYS = {
   createRegistry: { type: "boolean", default: "false", applies: "digitalocean", accepts: bool },
   registryTier: { type: "string", default: "basic", applies: "digitalocean", accepts: oneOf(REGISTRY_TIERS) },
   imageRepository: { type: "string", default: "newsletter", applies: "digitalocean", accepts: slug(63) },
+  prebuiltImageDigest: {
+    type: "string",
+    default: "",
+    applies: "digitalocean",
+    accepts: emptyOr(/^sha256:[0-9a-f]{64}$/, 'a manifest digest "sha256:<64 hex digits>", or "" to build'),
+  },
   region: { type: "string", default: "fra", applies: "digitalocean", accepts: oneOf(APP_REGIONS) },
   instanceSize: {
     type: "string",
@@ -249,12 +259,10 @@ export const CONFIG_KEYS = {
     type: "string",
     default: "",
     applies: "digitalocean",
-    accepts: z
-      .string()
-      .refine(
-        (v) => v === "" || /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(v),
-        'a lower-case host name such as "newsletter.example.com", or "" for none',
-      ),
+    accepts: emptyOr(
+      /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
+      'a lower-case host name such as "newsletter.example.com", or "" for none',
+    ),
   },
   domainZone: { type: "string", default: "", applies: "digitalocean", accepts: anyString },
   // The local stack (issue 6)
@@ -407,6 +415,7 @@ export function parseStackConfig({ project, stack, values }: ParseStackConfigInp
       target,
       registry,
       imageRepository,
+      prebuiltImageDigest: read("prebuiltImageDigest") || undefined,
       region,
       instanceSize,
       instanceCount,

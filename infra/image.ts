@@ -2,6 +2,7 @@
 // Pure: no Pulumi resources, no environment reads. The DigitalOcean program and the local Docker stack import these
 // values instead of restating them, so a change to the Dockerfile is made (and reviewed) in one place.
 import * as path from "node:path";
+import { imageInputsVersion } from "./version";
 
 /** The repository root: the Docker build context (the Dockerfile expects `app/` and `configuration/` in it). */
 const repoRoot = path.resolve(__dirname, "..");
@@ -54,9 +55,14 @@ export const MIGRATE_COMMAND: string = MIGRATE_ARGV.join(" ");
 /** The build stage that is deployed (also the Dockerfile's last, default stage). */
 export const RUNTIME_TARGET = "runtime";
 
+/**
+ * The environment variable that sets `application.version`, the version the app logs in its first line
+ * (app/src/settings.ts, `APP_<SECTION>__<KEY>`). A deployment sets it; the image carries no version of its own, so
+ * that a new commit with the same files builds, pushes and deploys nothing.
+ */
+export const VERSION_VARIABLE = "APP_APPLICATION__VERSION";
+
 export interface ImageBuildInput {
-  /** The version the image reports: the git SHA. Becomes the `APP_VERSION` build arg (OCI label + app setting). */
-  readonly appVersion: string;
   /** App Platform runs linux/amd64 containers. */
   readonly platform?: string;
   /**
@@ -65,31 +71,48 @@ export interface ImageBuildInput {
    * history. Credentials and CA bundles go through the `npmrc` / `ca` secret mounts documented in the Dockerfile.
    */
   readonly buildArgs?: Readonly<Record<string, string>>;
+  /** The checkout to build from; the repository this file belongs to by default. */
+  readonly root?: string;
 }
 
 export interface ImageBuildSettings {
-  /** Absolute path of the build context (the repository root). */
+  /** The build context (the repository root), relative to the working directory. */
   readonly context: string;
-  /** Absolute path of the Dockerfile. */
+  /** The Dockerfile, relative to the working directory. */
   readonly dockerfile: string;
   readonly target: typeof RUNTIME_TARGET;
   readonly platform: string;
   readonly args: Readonly<Record<string, string>>;
+  /** The content hash of everything above that decides the image (infra/version.ts): its tag and its version. */
+  readonly version: string;
 }
 
-/** How to build the deployable image; feed it to `docker build` or to `@pulumi/docker`'s `Image` build settings. */
-export function imageBuildSettings(input: ImageBuildInput): ImageBuildSettings {
-  if (input.appVersion.trim() === "") {
-    throw new Error("imageBuildSettings: appVersion is empty; pass the git SHA the image is built from");
-  }
+/**
+ * How to build the deployable image; feed it to `docker build` or to `@pulumi/docker`'s `Image` build settings.
+ *
+ * The paths are relative to the working directory, never absolute: docker.Image stores them as inputs, and an
+ * absolute path would differ between a laptop and a CI runner and so rebuild and redeploy for nothing. Relative to
+ * the working directory because that is what the provider resolves them against (pulumi-docker provider/provider.go,
+ * Check: `os.Stat(build.Dockerfile)`; provider/image.go, dockerBuild: `clibuild.GetContextFromLocalDir`), and the
+ * engine starts the program and the provider plugins in the same directory: the folder of Pulumi.yaml's `main`
+ * (pulumi/pulumi pkg/engine/project.go, getPwdMain; sdk/go/common/resource/plugin/provider_plugin.go, NewProvider:
+ * `newPlugin(ctx, ctx.Pwd, ...)`), so `infra/` under the CLI, and `..` is the root wherever the checkout is.
+ */
+export function imageBuildSettings(input: ImageBuildInput = {}): ImageBuildSettings {
   if (input.buildArgs !== undefined && "APP_VERSION" in input.buildArgs) {
-    throw new Error("imageBuildSettings: pass the version as appVersion, not as buildArgs.APP_VERSION");
+    throw new Error(
+      `imageBuildSettings: the image carries no version; the deployment sets ${VERSION_VARIABLE} instead of the APP_VERSION build arg`,
+    );
   }
-  return Object.freeze({
-    context: repoRoot,
-    dockerfile: path.join(repoRoot, "Dockerfile"),
-    target: RUNTIME_TARGET,
+  const root = input.root ?? repoRoot;
+  const context = path.relative(process.cwd(), root) || ".";
+  const settings = {
+    context,
+    dockerfile: path.join(context, "Dockerfile"),
+    target: RUNTIME_TARGET as typeof RUNTIME_TARGET,
     platform: input.platform ?? "linux/amd64",
-    args: Object.freeze({ ...input.buildArgs, APP_VERSION: input.appVersion }),
-  });
+    args: Object.freeze({ ...input.buildArgs }),
+  };
+  const version = imageInputsVersion({ ...settings, context: root, dockerfile: "Dockerfile" });
+  return Object.freeze({ ...settings, version });
 }

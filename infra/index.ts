@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AppPlatformApp } from "./app";
 import type { SpecDatabase } from "./app-spec";
 import { type DigitalOceanStackConfig, type LocalStackConfig, loadStackConfig } from "./config";
-import { ContainerImage, imageTag } from "./container-image";
+import { ContainerImage, prebuiltImage } from "./container-image";
 import { estimateMonthlyCost } from "./cost";
 import { Database } from "./database";
 import { imageBuildSettings } from "./image";
@@ -13,7 +13,6 @@ import { LocalDeployment } from "./local";
 import { physicalName } from "./naming";
 import { Registry } from "./registry";
 import { DatabaseTrustedSources } from "./trusted-sources";
-import { currentCommit } from "./version";
 
 /** DigitalOcean's limits: app names 2–32 characters (app spec `name`), database cluster names up to 63. */
 const APP_NAME_MAX_LENGTH = 32;
@@ -31,16 +30,18 @@ interface StackOutputs {
 
 function deployToDigitalOcean(config: DigitalOceanStackConfig): StackOutputs {
   const { project, stack } = config;
-  const appVersion = config.appVersion ?? currentCommit();
 
   const registry = new Registry("registry", config.registry);
-  const image = new ContainerImage("image", {
+  const imageLocation = {
     registryName: registry.name,
     serverUrl: registry.serverUrl,
     repository: config.imageRepository,
-    tag: imageTag(stack, appVersion),
-    build: imageBuildSettings({ appVersion }),
-  });
+  };
+  // An image built outside Pulumi (e.g. `docker build --secret ...` behind a TLS-intercepting proxy), deployed by its
+  // digest; otherwise the one tagged with the hash of this checkout's image inputs, built only if the registry lacks it.
+  const image = config.prebuiltImageDigest
+    ? prebuiltImage({ ...imageLocation, digest: config.prebuiltImageDigest })
+    : new ContainerImage("image", { ...imageLocation, stack, build: imageBuildSettings() });
 
   const clusterSettings = config.database.kind === "cluster" ? config.database : undefined;
   const database = clusterSettings
@@ -73,7 +74,7 @@ function deployToDigitalOcean(config: DigitalOceanStackConfig): StackOutputs {
   const app = new AppPlatformApp("app", {
     name: physicalName({ project, stack, maxLength: APP_NAME_MAX_LENGTH }),
     region: config.region,
-    image: { repository: config.imageRepository, digest: image.digest },
+    image: { repository: config.imageRepository, digest: image.digest, version: config.appVersion ?? image.version },
     instanceSize: config.instanceSize,
     instanceCount: config.instanceCount,
     database: specDatabase,
@@ -105,7 +106,7 @@ function deployLocally(config: LocalStackConfig): StackOutputs {
     postgresImage: config.postgresImage,
     keepDataOnDestroy: config.keepDataOnDestroy,
     postgresPassword: pulumi.secret(config.postgresPassword),
-    appVersion: config.appVersion ?? currentCommit(),
+    appVersion: config.appVersion,
     appSettings: config.appSettings,
   });
   return {

@@ -2,7 +2,14 @@
 // and app containers, their names, environment, health checks and networking. Pure: no Pulumi resources, no
 // environment reads. infra/local.ts turns this into @pulumi/docker resources; the tests run it with the real engine.
 import { type AppSettings, type DatabaseConnection, type EnvVar, envContract, NO_APP_SETTINGS } from "./env";
-import { HEALTH_CHECK_PATH, type ImageBuildSettings, imageBuildSettings, MIGRATE_ARGV, SERVICE_PORT } from "./image";
+import {
+  HEALTH_CHECK_PATH,
+  type ImageBuildSettings,
+  imageBuildSettings,
+  MIGRATE_ARGV,
+  SERVICE_PORT,
+  VERSION_VARIABLE,
+} from "./image";
 import { physicalName } from "./naming";
 
 export type LocalNetworkMode = "bridge" | "host";
@@ -22,8 +29,8 @@ export interface LocalSettings {
   readonly postgresImage: string;
   /** Host mode only: the loopback port Postgres listens on (in bridge mode it is private to the network). */
   readonly postgresPort: number;
-  /** The git SHA the image is built from (`APP_VERSION`). */
-  readonly appVersion: string;
+  /** The version the app reports; by default the hash of the image's inputs, which also tags the image. */
+  readonly appVersion?: string;
   /** Base-image overrides for the build (a mirror of the official images); never a secret. */
   readonly buildArgs?: Readonly<Record<string, string>>;
   /** The engine's CPU architecture as Node names it (`process.arch`): the image is built for it, not emulated. */
@@ -203,6 +210,12 @@ export function localDeploymentSpec<T>(
         `localPort and localPostgresPort must differ (both are ${settings.port}); change one in Pulumi.${settings.stack}.yaml`,
     );
   }
+  const build = imageBuildSettings({ platform: nativePlatform(settings.arch), buildArgs: settings.buildArgs });
+  const version: EnvVar<string> = {
+    name: VERSION_VARIABLE,
+    value: settings.appVersion ?? build.version,
+    secret: false,
+  };
   const env = localAppEnv(settings, names, password, appSettings);
   // The port the server binds inside its network namespace; in host mode that namespace is the machine's.
   const appPort = host ? settings.port : SERVICE_PORT;
@@ -245,7 +258,7 @@ export function localDeploymentSpec<T>(
 
   const migrate: ContainerSpec<T | string> = {
     name: names.migrate,
-    env: env.migrate,
+    env: [...env.migrate, version],
     // The same argv App Platform's PRE_DEPLOY job runs, in place of the image's entrypoint.
     entrypoint: [...MIGRATE_ARGV],
     restart: "no",
@@ -258,7 +271,7 @@ export function localDeploymentSpec<T>(
   const probe = `http://127.0.0.1:${appPort}${HEALTH_CHECK_PATH}`;
   const app: ContainerSpec<T | string> = {
     name: names.app,
-    env: env.service,
+    env: [...env.service, version],
     healthcheck: {
       test: [
         "CMD",
@@ -280,13 +293,10 @@ export function localDeploymentSpec<T>(
   };
 
   const image: LocalImageSpec = {
-    // A fixed tag: each build moves it, and the old image is left dangling for `docker image prune`.
-    imageName: `${names.imageRepository}:latest`,
-    build: imageBuildSettings({
-      appVersion: settings.appVersion,
-      platform: nativePlatform(settings.arch),
-      buildArgs: settings.buildArgs,
-    }),
+    // Tagged with the hash of the image's inputs, like the DigitalOcean stacks' images: an unchanged tree gives the same
+    // name and build inputs, so nothing is rebuilt; a new hash leaves the old image for `docker image prune`.
+    imageName: `${names.imageRepository}:${build.version}`,
+    build,
     ...(host ? { buildNetwork: "host" as const } : {}),
   };
 

@@ -22,8 +22,8 @@ export interface LocalDeploymentArgs {
    * still expects the password it was created with.
    */
   readonly postgresPassword: pulumi.Input<string>;
-  /** The git SHA the image is built from. */
-  readonly appVersion: string;
+  /** The version the app reports; by default the hash of the image's inputs. */
+  readonly appVersion?: string;
   /** Base-image overrides for the build (mirrors of the official images). */
   readonly buildArgs?: Readonly<Record<string, string>>;
   /** The stack's `appEnv` and `appSecrets`, for the app and the migrations, as App Platform gets them. */

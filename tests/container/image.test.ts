@@ -17,6 +17,7 @@ import {
   MIGRATE_COMMAND,
   SERVER_ARGV,
   SERVICE_PORT,
+  VERSION_VARIABLE,
 } from "../../infra/image";
 import {
   baseImageBuildArgs,
@@ -36,8 +37,8 @@ const execFileAsync = promisify(execFile);
 
 describeWithDocker("the container image (Dockerfile, runtime target)", () => {
   const id = randomBytes(4).toString("hex");
-  // A git SHA, as CI passes it.
-  const version = createHash("sha1").update(id).digest("hex");
+  // The version a deployment tells the app (APP_APPLICATION__VERSION): the hash of the image's inputs.
+  const version = createHash("sha256").update(id).digest("hex").slice(0, 32);
   const image = `newsletter-test:${id}`;
   const buildStageImage = `newsletter-test:${id}-build-stage`;
   // Dummy secrets: each is a marker that must not appear in any layer, the history, the environment or the build log.
@@ -99,7 +100,6 @@ describeWithDocker("the container image (Dockerfile, runtime target)", () => {
     await writeFile(ca, `# ${caMarker}\n${bundle}`, { mode: 0o600 });
 
     const settings = imageBuildSettings({
-      appVersion: version,
       // FTP_PROXY is one of Docker's predefined proxy args (left out of the history); nothing here uses FTP.
       buildArgs: { ...baseImageBuildArgs(), FTP_PROXY: `http://builder:${proxyPassword}@127.0.0.1:9` },
     });
@@ -128,11 +128,14 @@ describeWithDocker("the container image (Dockerfile, runtime target)", () => {
   });
 
   describe("metadata", () => {
-    it("records the version as the OCI label and as the app's version setting", async () => {
+    it("carries no version or commit: no version label, no APP_APPLICATION__VERSION (the deployment sets it)", async () => {
       const labels = JSON.parse(await docker(["image", "inspect", "--format", "{{json .Config.Labels}}", image]));
-      expect(labels["org.opencontainers.image.version"]).toBe(version);
+      expect(Object.keys(labels).sort()).toEqual([
+        "org.opencontainers.image.description",
+        "org.opencontainers.image.title",
+      ]);
       const env: string[] = JSON.parse(await docker(["image", "inspect", "--format", "{{json .Config.Env}}", image]));
-      expect(env).toContain(`APP_APPLICATION__VERSION=${version}`);
+      expect(env.filter((e) => e.startsWith("APP_APPLICATION__VERSION="))).toEqual([]);
     });
 
     it("sets the production environment, port 8000, no entrypoint and the server's whole argv as CMD, in /app", async () => {
@@ -248,7 +251,7 @@ describeWithDocker("the container image (Dockerfile, runtime target)", () => {
         // biome-ignore lint/suspicious/noTemplateCurlyInString: a Dockerfile's ${...}, for Docker to substitute.
         "ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nENV NODE_EXTRA_CA_CERTS=\n",
       );
-      const settings = imageBuildSettings({ appVersion: version, buildArgs: baseImageBuildArgs() });
+      const settings = imageBuildSettings({ buildArgs: baseImageBuildArgs() });
       const dockerfileSource = await readFile(settings.dockerfile, "utf8");
       const officialBuildImage = /^ARG BUILD_IMAGE=(\S+)$/m.exec(dockerfileSource)?.[1] ?? "";
       await buildImage({
@@ -327,7 +330,7 @@ describeWithDocker("the container image (Dockerfile, runtime target)", () => {
       await pg.createDatabase("serving");
       // Only what App Platform injects: the server must listen on the image's own port, SERVICE_PORT. Host
       // networking shares the machine's ports, so wait for the port to be free rather than move to another one.
-      const env = appEnv("serving");
+      const env = { ...appEnv("serving"), [VERSION_VARIABLE]: version };
       await dockerRaw(
         ["run", "--rm", "--network", "host", ...envFlags(env), "--entrypoint", "/bin/sh", image, "-c", MIGRATE_COMMAND],
         { env, timeoutMs: 120_000 },
@@ -368,7 +371,7 @@ describeWithDocker("the container image (Dockerfile, runtime target)", () => {
       }
     });
 
-    it("logs the image's version in its first line", async () => {
+    it("logs the version the deployment gave it in its first line", async () => {
       const { stdout, stderr } = await dockerRaw(["logs", cid]);
       const firstLine = `${stdout}${stderr}`.split("\n")[0] ?? "";
       expect(firstLine).toContain(version);

@@ -12,11 +12,12 @@ import {
 import { HEALTH_CHECK_PATH, MIGRATE_COMMAND, SERVICE_PORT } from "../../infra/image";
 
 const DIGEST = `sha256:${"ab".repeat(32)}`;
+const VERSION = "0123456789abcdef0123456789abcdef";
 
 const prInput: AppSpecInput = {
   name: "newsletter-pr-42",
   region: "fra",
-  image: { repository: "newsletter", digest: DIGEST },
+  image: { repository: "newsletter", digest: DIGEST, version: VERSION },
   instanceSize: "apps-s-1vcpu-0.5gb",
   instanceCount: 1,
   database: { kind: "dev", version: "17" },
@@ -56,7 +57,7 @@ describe("buildAppSpec", () => {
             successThreshold: 1,
             failureThreshold: 6,
           },
-          envs: bound("db"),
+          envs: [...bound("db"), env("APP_APPLICATION__VERSION", VERSION)],
         },
       ],
       jobs: [
@@ -67,7 +68,7 @@ describe("buildAppSpec", () => {
           runCommand: MIGRATE_COMMAND,
           instanceSizeSlug: "apps-s-1vcpu-0.5gb",
           instanceCount: 1,
-          envs: bound("db"),
+          envs: [...bound("db"), env("APP_APPLICATION__VERSION", VERSION)],
         },
       ],
       // Pinned, like production's cluster: unpinned, App Platform picks the dev database's version.
@@ -113,8 +114,12 @@ describe("buildAppSpec", () => {
         version: "17",
       },
     ]);
-    expect(spec.services[0]?.envs).toEqual(bound("db"));
-    expect(spec.jobs[0]?.envs).toEqual([...bound("db-admin"), env("APP_DATABASE__SERVICE_USERNAME", "${db.USERNAME}")]);
+    expect(spec.services[0]?.envs).toEqual([...bound("db"), env("APP_APPLICATION__VERSION", VERSION)]);
+    expect(spec.jobs[0]?.envs).toEqual([
+      ...bound("db-admin"),
+      env("APP_DATABASE__SERVICE_USERNAME", "${db.USERNAME}"),
+      env("APP_APPLICATION__VERSION", VERSION),
+    ]);
     expect(spec.services[0]).toMatchObject({ instanceSizeSlug: "apps-s-1vcpu-1gb", instanceCount: 2 });
     expect(spec.domainNames).toEqual([{ name: "news.example.com", type: "PRIMARY", zone: "example.com" }]);
   });
@@ -169,13 +174,16 @@ describe("buildAppSpec", () => {
 
   it("is deterministic, so an unchanged image gives an identical spec", () => {
     expect(buildAppSpec(prInput)).toEqual(buildAppSpec({ ...prInput }));
-    expect(
-      buildAppSpec({ ...prInput, image: { repository: "newsletter", digest: `sha256:${"cd".repeat(32)}` } }),
-    ).not.toEqual(buildAppSpec(prInput));
+    expect(buildAppSpec({ ...prInput, image: { ...prInput.image, version: "other" } })).not.toEqual(
+      buildAppSpec(prInput),
+    );
+    expect(buildAppSpec({ ...prInput, image: { ...prInput.image, digest: `sha256:${"cd".repeat(32)}` } })).not.toEqual(
+      buildAppSpec(prInput),
+    );
   });
 
   it("refuses a tag where a digest belongs", () => {
-    expect(() => buildAppSpec({ ...prInput, image: { repository: "newsletter", digest: "latest" } })).toThrow(
+    expect(() => buildAppSpec({ ...prInput, image: { ...prInput.image, digest: "latest" } })).toThrow(
       'buildAppSpec: image digest must look like sha256:<64 hex>, got "latest"',
     );
   });

@@ -17,44 +17,56 @@ const repoRoot = resolve(__dirname, "../..");
 describe("imageBuildSettings", () => {
   it.each([
     {
-      name: "builds the runtime target from the repository root for linux/amd64, with the version as APP_VERSION",
-      input: { appVersion: "3f2a9c1" },
-      args: { APP_VERSION: "3f2a9c1" },
+      name: "builds the runtime target from the repository root for linux/amd64, with no build args",
+      input: {},
+      args: {},
       platform: "linux/amd64",
     },
     {
       name: "passes base-image mirrors and the npm mirror through as build args",
       input: {
-        appVersion: "3f2a9c1",
         platform: "linux/arm64",
         buildArgs: { BUILD_IMAGE: "mirror/node:24-build", NPM_CONFIG_REGISTRY: "https://npm.example/" },
       },
-      args: {
-        BUILD_IMAGE: "mirror/node:24-build",
-        NPM_CONFIG_REGISTRY: "https://npm.example/",
-        APP_VERSION: "3f2a9c1",
-      },
+      args: { BUILD_IMAGE: "mirror/node:24-build", NPM_CONFIG_REGISTRY: "https://npm.example/" },
       platform: "linux/arm64",
     },
   ])("$name", ({ input, args, platform }) => {
     expect(imageBuildSettings(input)).toEqual({
-      context: repoRoot,
-      dockerfile: join(repoRoot, "Dockerfile"),
+      // Relative to the working directory (here the repository root), never absolute.
+      context: ".",
+      dockerfile: "Dockerfile",
       target: "runtime",
       platform,
       args,
+      version: expect.stringMatching(/^[0-9a-f]{32}$/),
     });
   });
 
-  it("rejects an empty version, naming what to pass", () => {
-    expect(() => imageBuildSettings({ appVersion: " " })).toThrow(
-      "imageBuildSettings: appVersion is empty; pass the git SHA the image is built from",
+  it("gives paths relative to where the program runs: from infra/, as under the Pulumi CLI, the root is ..", () => {
+    const previous = process.cwd();
+    process.chdir(join(repoRoot, "infra"));
+    try {
+      expect(imageBuildSettings()).toMatchObject({ context: "..", dockerfile: join("..", "Dockerfile") });
+    } finally {
+      process.chdir(previous);
+    }
+  });
+
+  it("versions the image by its inputs: the same inputs the same version, another base image or platform another", () => {
+    const plain = imageBuildSettings().version;
+    expect(imageBuildSettings().version).toBe(plain);
+    expect(imageBuildSettings({ buildArgs: { RUNTIME_IMAGE: "mirror/distroless:24" } }).version).not.toBe(plain);
+    expect(imageBuildSettings({ platform: "linux/arm64" }).version).not.toBe(plain);
+    // Docker's predefined proxy args change nothing in the image, so nothing in its version.
+    expect(imageBuildSettings({ buildArgs: { HTTPS_PROXY: "http://proxy:3128", no_proxy: "localhost" } }).version).toBe(
+      plain,
     );
   });
 
-  it("rejects APP_VERSION among the extra build args, so the version has one source", () => {
-    expect(() => imageBuildSettings({ appVersion: "abc", buildArgs: { APP_VERSION: "other" } })).toThrow(
-      "imageBuildSettings: pass the version as appVersion, not as buildArgs.APP_VERSION",
+  it("refuses APP_VERSION among the build args: the image carries no version, the deployment sets it", () => {
+    expect(() => imageBuildSettings({ buildArgs: { APP_VERSION: "abc" } })).toThrow(
+      "imageBuildSettings: the image carries no version; the deployment sets APP_APPLICATION__VERSION instead of the APP_VERSION build arg",
     );
   });
 });
@@ -78,6 +90,12 @@ describe("the image's constants", () => {
   it("HEALTH_CHECK_PATH is the route the app declares", () => {
     const routes = readFileSync(join(repoRoot, "app/src/routes/health-check.ts"), "utf8");
     expect(routes).toContain(`"${HEALTH_CHECK_PATH}"`);
+  });
+
+  it("the Dockerfile bakes no version or commit into the image (no APP_VERSION arg, label or env)", () => {
+    expect(dockerfile).not.toMatch(
+      /^ARG APP_VERSION|org\.opencontainers\.image\.(version|revision)|^ENV APP_APPLICATION__VERSION/m,
+    );
   });
 
   it("the runtime stage has an empty ENTRYPOINT and SERVER_ARGV as its whole CMD, so nothing is prepended to a run command", () => {

@@ -90,7 +90,10 @@ describe("localDeploymentSpec", () => {
     const spec = localDeploymentSpec(settings, "pw");
     expect(spec.migrate).toEqual({
       name: "newsletter-local-migrate",
-      env: localAppEnv(settings, spec.names, "pw").migrate,
+      env: [
+        ...localAppEnv(settings, spec.names, "pw").migrate,
+        { name: "APP_APPLICATION__VERSION", value: settings.appVersion, secret: false },
+      ],
       entrypoint: [...MIGRATE_ARGV],
       restart: "no",
       ports: [],

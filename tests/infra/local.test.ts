@@ -56,7 +56,8 @@ describe("the local stack (infra/index.ts, stack `local`) under Pulumi mocks", (
     );
     const physical = run.resources.filter((r) => r.custom).map((r) => [r.name, r.inputs.name ?? r.inputs.imageName]);
     expect(Object.fromEntries(physical)).toEqual({
-      "local-image": "newsletter-local-app:latest",
+      // Tagged with the hash of the image's inputs: an unchanged tree gives the same name, and builds nothing.
+      "local-image": `newsletter-local-app:${imageBuildSettings({ platform: nativePlatform(process.arch) }).version}`,
       "local-network": "newsletter-local-net",
       "local-pgdata": "newsletter-local-pgdata",
       "local-postgres-image": "postgres:17",
@@ -87,9 +88,9 @@ describe("the local stack (infra/index.ts, stack `local`) under Pulumi mocks", (
 
   it("builds the image from the repository's Dockerfile and target and keeps it local: no push, no registry", async () => {
     const run = await upLocal();
-    const settings = imageBuildSettings({ appVersion: VERSION, platform: nativePlatform(process.arch) });
+    const settings = imageBuildSettings({ platform: nativePlatform(process.arch) });
     expect(find(run, "docker:index/image:Image", "local-image").inputs).toEqual({
-      imageName: "newsletter-local-app:latest",
+      imageName: `newsletter-local-app:${settings.version}`,
       skipPush: true,
       // @pulumi/docker's own default, recorded: a preview does not build.
       buildOnPreview: false,
@@ -98,7 +99,7 @@ describe("the local stack (infra/index.ts, stack `local`) under Pulumi mocks", (
         dockerfile: settings.dockerfile,
         target: "runtime",
         platform: settings.platform,
-        args: { APP_VERSION: VERSION },
+        args: {},
         builderVersion: "BuilderBuildKit",
       },
     });
@@ -127,9 +128,10 @@ describe("the local stack (infra/index.ts, stack `local`) under Pulumi mocks", (
     expect(migrate.command).toBeUndefined();
     const built = run.resources.find((r) => r.type === "docker:index/image:Image");
     expect(built).toBeDefined();
-    // Both run the image that was built (the mocks' repoDigest for it), never a tag someone could move.
+    // Both run the image that was built by its ID (docker.Image's repoDigest without a push), never a tag someone
+    // could move.
     const image = find(run, CONTAINER, "local-app").inputs.image;
-    expect(image).toMatch(/^newsletter-local-app@sha256:[0-9a-f]{64}$/);
+    expect(image).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(migrate.image).toBe(image);
   });
 
@@ -147,6 +149,8 @@ describe("the local stack (infra/index.ts, stack `local`) under Pulumi mocks", (
       ...Object.fromEntries(vars.map((v) => [v.name, v.value])),
       // The one local difference in bridge mode: a Postgres container serves no TLS (production.yaml requires it).
       APP_DATABASE__REQUIRE_SSL: "false",
+      // The version the app reports: the stack's appVersion here, else the hash of the image's inputs.
+      APP_APPLICATION__VERSION: VERSION,
     });
     expect(envOf(run, "local-app")).toEqual(expected(contract.service));
     expect(envOf(run, "local-migrate")).toEqual(expected(contract.migrate));

@@ -1,5 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: App Platform bindable variables are literal "${...}" strings.
 import { describe, expect, it } from "vitest";
+import { imageBuildSettings } from "../../infra/image";
 import {
   appPlatformReadBack,
   cliConfig,
@@ -10,6 +11,8 @@ import {
 } from "./support/pulumi-program";
 
 const APP_VERSION = "0123456789ab";
+/** The hash of this checkout's image inputs: the second half of every tag, and the version the app reports. */
+const IMAGE_VERSION = imageBuildSettings().version;
 
 function byType(run: ProgramRun, type: string): RecordedResource[] {
   return run.resources.filter((r) => r.type === type);
@@ -39,6 +42,7 @@ describe("the Pulumi program for the production stack (Pulumi.production.yaml)",
       [
         "digitalocean:index/app:App app-app",
         "digitalocean:index/containerRegistryDockerCredentials:ContainerRegistryDockerCredentials image-push-credentials",
+        "pulumi:providers:docker image-registry",
         "digitalocean:index/databaseCluster:DatabaseCluster database-cluster",
         "digitalocean:index/databaseDb:DatabaseDb database-database",
         "digitalocean:index/databaseFirewall:DatabaseFirewall trusted-sources-firewall",
@@ -51,8 +55,15 @@ describe("the Pulumi program for the production stack (Pulumi.production.yaml)",
         "newsletter:infra:Registry registry",
       ].sort(),
     );
-    expect(result.calls.map((c) => c.token)).toEqual(["digitalocean:index/getContainerRegistry:getContainerRegistry"]);
-    expect(result.calls[0]?.inputs).toEqual({ name: "newsletter" });
+    // The registry has no image with this checkout's tag yet, so the lookup misses and docker.Image builds it.
+    expect(result.calls).toEqual([
+      { token: "digitalocean:index/getContainerRegistry:getContainerRegistry", inputs: { name: "newsletter" } },
+      {
+        token: "docker:index/getRegistryImage:getRegistryImage",
+        inputs: { name: `registry.digitalocean.com/newsletter/newsletter:production-${IMAGE_VERSION}` },
+        provider: "image-registry",
+      },
+    ]);
   });
 
   it("references the registry by name and never creates one", async () => {
@@ -81,19 +92,25 @@ describe("the Pulumi program for the production stack (Pulumi.production.yaml)",
     });
   });
 
-  it("builds the runtime target for linux/amd64 with APP_VERSION and pushes it to DOCR with short-lived credentials", async () => {
+  it("builds the runtime target for linux/amd64, tagged by its inputs' hash, and pushes it with short-lived credentials", async () => {
     const result = await run();
     const credentials = only(
       result,
       "digitalocean:index/containerRegistryDockerCredentials:ContainerRegistryDockerCredentials",
     );
     expect(credentials.inputs).toEqual({ registryName: "newsletter", write: true, expirySeconds: 3600 });
+    // New credentials for every new tag: a push never uses credentials made in an earlier run.
+    expect(credentials.replacementTrigger).toBe(`production-${IMAGE_VERSION}`);
     const image = only(result, "docker:index/image:Image");
-    expect(image.inputs.imageName).toBe(`registry.digitalocean.com/newsletter/newsletter:production-${APP_VERSION}`);
-    expect(image.inputs.build).toMatchObject({
+    expect(image.inputs.imageName).toBe(`registry.digitalocean.com/newsletter/newsletter:production-${IMAGE_VERSION}`);
+    // No commit, no version: the build args are only what decides the image (none on a machine with the official
+    // base images); the paths are relative, so another checkout path changes nothing.
+    expect(image.inputs.build).toEqual({
+      context: ".",
+      dockerfile: "Dockerfile",
       target: "runtime",
       platform: "linux/amd64",
-      args: { APP_VERSION },
+      args: {},
       builderVersion: "BuilderBuildKit",
     });
     expect(image.inputs.registry).toEqual({
@@ -112,7 +129,7 @@ describe("the Pulumi program for the production stack (Pulumi.production.yaml)",
     const digest = String(result.outputs.imageDigest);
     expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     // The mock registry answers each push with a digest of its own; the spec must carry that one, not the tag.
-    expect(String(image.inputs.imageName)).toMatch(/:production-0123456789ab$/);
+    expect(String(image.inputs.imageName)).toMatch(new RegExp(`:production-${IMAGE_VERSION}$`));
     expect(spec.services[0]?.image).toEqual({ registryType: "DOCR", repository: "newsletter", digest });
     expect(spec.jobs[0]?.image).toEqual({ registryType: "DOCR", repository: "newsletter", digest });
     expect(spec.services[0]?.image.tag).toBeUndefined();
@@ -187,10 +204,12 @@ describe("the Pulumi program for a per-PR stack (pr-42, no stack file)", () => {
         "newsletter:infra:AppPlatformApp app",
         "newsletter:infra:ContainerImage image",
         "newsletter:infra:Registry registry",
+        "pulumi:providers:docker image-registry",
       ].sort(),
     );
-    expect(result.calls).toEqual([
-      { token: "digitalocean:index/getContainerRegistry:getContainerRegistry", inputs: { name: "newsletter" } },
+    expect(result.calls.map((c) => c.token)).toEqual([
+      "digitalocean:index/getContainerRegistry:getContainerRegistry",
+      "docker:index/getRegistryImage:getRegistryImage",
     ]);
     expect(result.resources.filter((r) => r.protect)).toEqual([]);
     const credentials = only(
@@ -201,12 +220,12 @@ describe("the Pulumi program for a per-PR stack (pr-42, no stack file)", () => {
     expect(only(result, "docker:index/image:Image").inputs.build).toMatchObject({
       target: "runtime",
       platform: "linux/amd64",
-      args: { APP_VERSION },
+      args: {},
     });
     const spec = only(result, "digitalocean:index/app:App").inputs.spec as SpecShape;
     expect(spec.name).toBe("newsletter-pr-42");
     expect(String(only(result, "docker:index/image:Image").inputs.imageName)).toBe(
-      `registry.digitalocean.com/newsletter/newsletter:pr-42-${APP_VERSION}`,
+      `registry.digitalocean.com/newsletter/newsletter:pr-42-${IMAGE_VERSION}`,
     );
   });
 
@@ -292,7 +311,8 @@ describe("the Pulumi program with a wrong setting", () => {
     const registry = only(result, "digitalocean:index/containerRegistry:ContainerRegistry");
     expect(registry.inputs).toEqual({ name: "newsletter", subscriptionTierSlug: "basic" });
     expect(registry.retainOnDelete).toBe(true);
-    expect(result.calls).toEqual([]);
+    // No registry lookup by name; only the image's tag is looked up, in the registry just created.
+    expect(result.calls.map((c) => c.token)).toEqual(["docker:index/getRegistryImage:getRegistryImage"]);
   });
 });
 

@@ -35,11 +35,49 @@ export interface RecordedResource {
   readonly deleteBeforeReplace: boolean;
   readonly createTimeout: string | undefined;
   readonly dependencies: readonly string[];
+  /** The `replacementTrigger` option: a change to it from the last run replaces the resource. */
+  readonly replacementTrigger: unknown;
 }
 
 export interface RecordedCall {
   readonly token: string;
   readonly inputs: Record<string, unknown>;
+  /** The explicit provider's logical name, when the invoke named one (`{ provider }`). */
+  readonly provider?: string;
+}
+
+/**
+ * The registry the mocked docker provider pushes to and looks tags up in. `lookUp` answers the manifest's digest, or
+ * undefined for a tag the registry lacks (HTTP 404); `push` builds and pushes an image from docker.Image's inputs and
+ * answers its manifest digest.
+ */
+export interface MockRegistry {
+  /** The host images are pushed to: `registry.digitalocean.com` for DOCR. */
+  readonly server: string;
+  lookUp(name: string): Promise<string | undefined>;
+  push(image: Record<string, unknown>): Promise<string>;
+}
+
+/**
+ * A registry in memory: `<registry>/<repository>:<tag>` → manifest digest. Its digests follow the image's name, which
+ * carries the hash of its inputs: the same inputs, the same image. `pushes` lists every push, in order.
+ */
+export class FakeRegistry implements MockRegistry {
+  readonly server = "registry.digitalocean.com";
+  readonly tags = new Map<string, string>();
+  readonly pushes: string[] = [];
+
+  async lookUp(name: string): Promise<string | undefined> {
+    return this.tags.get(name);
+  }
+
+  async push(image: Record<string, unknown>): Promise<string> {
+    const name = String(image.imageName);
+    const digest = fakeDigest(name);
+    this.tags.set(name, digest);
+    this.pushes.push(name);
+    return digest;
+  }
 }
 
 export interface ProgramRun {
@@ -77,22 +115,31 @@ function asConfigString(value: unknown): string {
 const fakeDigest = (seed: string) => `sha256:${createHash("sha256").update(seed).digest("hex")}`;
 
 /** What the providers would return, for the resources and data sources the program uses. */
-function mockState(type: string, inputs: Record<string, unknown>): Record<string, unknown> {
+async function mockState(
+  type: string,
+  inputs: Record<string, unknown>,
+  registry: MockRegistry,
+  preview: boolean,
+): Promise<Record<string, unknown>> {
   switch (type) {
     case "digitalocean:index/containerRegistry:ContainerRegistry":
-      return {
-        ...inputs,
-        serverUrl: "registry.digitalocean.com",
-        endpoint: `registry.digitalocean.com/${inputs.name}`,
-      };
+      return { ...inputs, serverUrl: registry.server, endpoint: `${registry.server}/${inputs.name}` };
     case "digitalocean:index/containerRegistryDockerCredentials:ContainerRegistryDockerCredentials": {
       const auth = Buffer.from("mock-token:mock-token").toString("base64");
-      return { ...inputs, dockerCredentials: JSON.stringify({ auths: { "registry.digitalocean.com": { auth } } }) };
+      return { ...inputs, dockerCredentials: JSON.stringify({ auths: { [registry.server]: { auth } } }) };
     }
     case "docker:index/image:Image": {
       const imageName = String(inputs.imageName);
+      // A preview builds only with buildOnPreview (default false) and then answers with the inputs alone, so
+      // `repoDigest` stays unknown until `up` (pulumi-docker provider/provider.go, Create: canPreview).
+      if (preview && inputs.buildOnPreview !== true) return inputs;
+      // Without a push, `repoDigest` is the local image's ID (pulumi-docker provider/image.go, dockerBuild: "We set
+      // repoDigest to the image ID returned from docker inspect" when SkipPush); after a push, the pushed manifest's
+      // `<repository>@sha256:...` (parseRepoDigestFromAux).
+      if (inputs.skipPush === true) return { ...inputs, imageName, repoDigest: fakeDigest(`image id ${imageName}`) };
       const repository = imageName.replace(/:[^:/]+$/, "");
-      return { ...inputs, imageName, repoDigest: `${repository}@${fakeDigest(imageName)}` };
+      const digest = await registry.push(unwrapSecrets(inputs) as Record<string, unknown>);
+      return { ...inputs, imageName, repoDigest: `${repository}@${digest}` };
     }
     // The local stack (infra/local.ts): a pulled image's ID, and the exit code of an attached one-shot container.
     case "docker:index/remoteImage:RemoteImage":
@@ -150,13 +197,54 @@ export function appPlatformReadBack(spec: unknown): unknown {
   };
 }
 
-function mockCall(token: string, inputs: Record<string, unknown>): Record<string, unknown> {
+/**
+ * getRegistryImage as kreuzwerker/terraform-provider-docker v4.5.0 (@pulumi/docker 5.x's upstream) answers it
+ * (internal/provider/data_source_docker_registry_image.go, dataSourceDockerRegistryImageRead / getImageDigest): it
+ * logs in with the provider's `registryAuth` entry for the image's registry, else anonymously; a tag the registry
+ * lacks, and a private registry asked anonymously, fail with `got bad response from registry: <HTTP status>`. The
+ * error reaches the program as the engine sends it, a gRPC error whose details are wrapped by the bridge
+ * ("invoking <token>: ", pulumi-terraform-bridge pkg/tfbridge/provider.go Invoke) and by the engine ("invocation of
+ * <token> returned an error: ", pulumi/pulumi pkg/resource/deploy/source_eval.go Invoke); the SDK throws
+ * `new Error(err.details)` (@pulumi/pulumi runtime/invoke.ts, invokeAsync).
+ */
+async function getRegistryImage(
+  token: string,
+  inputs: Record<string, unknown>,
+  provider: Record<string, unknown> | undefined,
+  registry: MockRegistry,
+): Promise<Record<string, unknown>> {
+  const name = String(inputs.name);
+  const host = name.split("/")[0] ?? "";
+  const repositoryAndTag = name.slice(host.length + 1);
+  const colon = repositoryAndTag.lastIndexOf(":");
+  // The generated docker.Provider sends `registryAuth` as a JSON string (@pulumi/docker provider.js:
+  // `pulumi.output(args?.registryAuth).apply(JSON.stringify)`), and that is what the mocks receive too.
+  const raw = provider?.registryAuth ?? [];
+  const auths = (typeof raw === "string" ? JSON.parse(raw) : raw) as {
+    address?: string;
+    username?: string;
+    password?: string;
+  }[];
+  const login = auths.find((a) => a.address?.replace(/^https?:\/\//, "") === host && a.username);
+  const digest = login === undefined ? undefined : await registry.lookUp(name);
+  const status = login === undefined ? "401 Unauthorized" : digest === undefined ? "404 Not Found" : undefined;
+  if (status !== undefined) {
+    const reason =
+      `Got error when attempting to fetch image version ${repositoryAndTag.slice(0, colon)}:` +
+      `${repositoryAndTag.slice(colon + 1)} from registry: got bad response from registry: ${status}`;
+    const details = `invocation of ${token} returned an error: invoking ${token}: ${reason}`;
+    throw Object.assign(new Error(details), { code: 2, details });
+  }
+  return { id: digest, name, insecureSkipVerify: false, sha256Digest: digest };
+}
+
+function mockCall(token: string, inputs: Record<string, unknown>, registry: MockRegistry): Record<string, unknown> {
   if (token === "digitalocean:index/getContainerRegistry:getContainerRegistry") {
     return {
       id: inputs.name,
       name: inputs.name,
-      serverUrl: "registry.digitalocean.com",
-      endpoint: `registry.digitalocean.com/${inputs.name}`,
+      serverUrl: registry.server,
+      endpoint: `${registry.server}/${inputs.name}`,
       region: "fra1",
       subscriptionTierSlug: "basic",
       storageUsageBytes: 0,
@@ -168,10 +256,19 @@ function mockCall(token: string, inputs: Record<string, unknown>): Record<string
 
 type Pulumi = typeof import("@pulumi/pulumi");
 
-/** Turn an Output (or a plain value) into a promise of its value. */
+/**
+ * Turn an Output (or a plain value) into a promise of its value. An Output whose computation failed rejects, as the
+ * CLI fails the run on it (@pulumi/pulumi runtime reports the unhandled rejection); `apply` alone would never return.
+ */
 export function resolvedValue(pulumi: Pulumi, value: unknown): Promise<unknown> {
   if (pulumi.Output.isInstance(value)) {
-    return new Promise((resolve) => (value as import("@pulumi/pulumi").Output<unknown>).apply(resolve));
+    // `promise()` and `isKnown` are on every Output the SDK makes (output.ts, OutputImpl): the first rejects with
+    // the failure, the second is false for what a preview can't know (whose `apply` never runs).
+    const internals = value as unknown as { promise(): Promise<unknown>; isKnown: Promise<boolean> };
+    const failed = internals.promise().then(() => new Promise(() => {}));
+    const unknown = internals.isKnown.then((known) => (known ? new Promise(() => {}) : UNKNOWN));
+    const resolved = new Promise((resolve) => (value as import("@pulumi/pulumi").Output<unknown>).apply(resolve));
+    return Promise.race([resolved, failed, unknown]);
   }
   return Promise.resolve(value);
 }
@@ -187,26 +284,58 @@ export function lastRunResources(): readonly RecordedResource[] {
  * Run infra/index.ts for `stack` with `config` (`<namespace>:<key>` → string) and return what it registered.
  * Rejects with the program's error when it throws (a config error, for example).
  */
-export async function runProgram(stack: string, config: Record<string, string>): Promise<ProgramRun> {
+export interface RunOptions {
+  /** The registry the stack pushes to and looks tags up in; an empty one by default. */
+  readonly registry?: MockRegistry;
+  /** The checkout whose infra/index.ts runs (a copy made by copyCheckout); this repository by default. */
+  readonly root?: string;
+  /**
+   * Run in `<root>/infra`, as the Pulumi CLI does: it starts the program, and the provider plugins, in the folder of
+   * Pulumi.yaml's `main` (pulumi/pulumi pkg/engine/project.go, getPwdMain). Off by default, so that tests can compare
+   * the program's relative paths with ones computed in the test's own working directory.
+   */
+  readonly asTheCli?: boolean;
+  /** `pulumi preview` instead of `pulumi up`: the engine's dry run, in which nothing is built or pushed. */
+  readonly preview?: boolean;
+}
+
+/** How an exported value that a preview can't know yet is shown: the CLI prints `output<string>`. */
+export const UNKNOWN = "output<string>";
+
+export async function runProgram(
+  stack: string,
+  config: Record<string, string>,
+  options: RunOptions = {},
+): Promise<ProgramRun> {
   vi.resetModules();
   const pulumi: Pulumi = await import("@pulumi/pulumi");
   const resources: RecordedResource[] = [];
   lastResources = resources;
   const calls: RecordedCall[] = [];
+  const registry = options.registry ?? new FakeRegistry();
+  /** Explicit providers by the ID the mocks gave them: an invoke names its provider as `<urn>::<id>`. */
+  const providers = new Map<string, { name: string; inputs: Record<string, unknown> }>();
   await pulumi.runtime.setMocks(
     {
-      newResource: ({ type, name, inputs, custom }) => ({
-        id: custom ? `${name}-id` : undefined,
-        state: mockState(type, inputs),
-      }),
-      call: ({ token, inputs }) => {
-        calls.push({ token, inputs });
-        return mockCall(token, inputs);
+      newResource: async ({ type, name, inputs, custom }) => {
+        const id = custom ? `${name}-id` : undefined;
+        if (type.startsWith("pulumi:providers:") && id !== undefined) {
+          providers.set(id, { name, inputs: unwrapSecrets(inputs) as Record<string, unknown> });
+        }
+        return { id, state: await mockState(type, inputs, registry, options.preview === true) };
+      },
+      call: ({ token, inputs, provider }) => {
+        const explicit = provider ? providers.get(provider.slice(provider.lastIndexOf("::") + 2)) : undefined;
+        calls.push({ token, inputs, ...(explicit ? { provider: explicit.name } : {}) });
+        if (token === "docker:index/getRegistryImage:getRegistryImage") {
+          return getRegistryImage(token, inputs, explicit?.inputs, registry);
+        }
+        return mockCall(token, inputs, registry);
       },
     },
     PROJECT,
     stack,
-    false,
+    options.preview === true,
   );
   // Record the registration options the engine receives; MockResourceArgs carries only type, name and inputs.
   const monitor = pulumi.runtime.getMonitor() as unknown as {
@@ -227,14 +356,32 @@ export async function runProgram(stack: string, config: Record<string, string>):
       deleteBeforeReplace: req.getDeletebeforereplace(),
       createTimeout: req.getCustomtimeouts()?.getCreate() || undefined,
       dependencies: req.getDependenciesList(),
+      replacementTrigger: req.getReplacementTrigger()?.toJavaScript(),
     });
     return register(req, callback);
   };
   pulumi.runtime.setAllConfig(config);
 
+  const previousCwd = process.cwd();
+  if (options.asTheCli) process.chdir(path.join(options.root ?? REPO_ROOT, "infra"));
+  try {
+    return await importAndResolve(pulumi, options, resources, calls);
+  } finally {
+    process.chdir(previousCwd);
+  }
+}
+
+async function importAndResolve(
+  pulumi: Pulumi,
+  options: RunOptions,
+  resources: RecordedResource[],
+  calls: RecordedCall[],
+): Promise<ProgramRun> {
   let program: Record<string, unknown>;
   try {
-    program = (await import("../../../infra/index")) as Record<string, unknown>;
+    program = (await (options.root === undefined
+      ? import("../../../infra/index")
+      : import(path.join(options.root, "infra/index.ts")))) as Record<string, unknown>;
   } catch (error) {
     // Registrations are asynchronous: let any that a failing program started reach the recorder before it rejects,
     // so that lastRunResources() shows everything the program created.
@@ -282,4 +429,5 @@ interface RegisterRequest {
   getCustomtimeouts(): { getCreate(): string } | undefined;
   getDependenciesList(): string[];
   getObject(): unknown;
+  getReplacementTrigger(): { toJavaScript(): unknown } | undefined;
 }
