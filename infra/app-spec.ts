@@ -35,7 +35,7 @@
 // concatenation, never a JavaScript template literal, which would substitute `${db...}` itself.
 import type { DigitalOceanStackConfig } from "./config";
 import { type AppSettings, type DatabaseConnection, type EnvVar, envContract, GENERATED_VARIABLES } from "./env";
-import { HEALTH_CHECK_PATH, MIGRATE_COMMAND, SERVICE_PORT, VERSION_VARIABLE } from "./image";
+import { HEALTH_CHECK_PATH, MIGRATE_COMMAND, SERVICE_PORT } from "./image";
 
 /** The job's password variable: the one env stored as a SECRET under `admin-secret`. */
 const MIGRATE_PASSWORD_VARIABLE = "APP_DATABASE__PASSWORD";
@@ -263,9 +263,8 @@ export function buildAppSpec(input: AppSpecInput): AppPlatformSpec {
     service: boundConnection(COMPONENTS.database),
     migrate,
     app: input.appSettings,
+    version: input.image.version,
   });
-
-  const version: EnvVar<string> = { name: VERSION_VARIABLE, value: input.image.version, secret: false };
 
   const attach = (name: string, dbUser: string): AppPlatformSpec["databases"][number] => ({
     name,
@@ -299,7 +298,7 @@ export function buildAppSpec(input: AppSpecInput): AppPlatformSpec {
         instanceCount: input.instanceCount,
         healthCheck: { httpPath: HEALTH_CHECK_PATH },
         livenessHealthCheck: LIVENESS_HEALTH_CHECK,
-        envs: toAppPlatformEnvs([...env.service, version]),
+        envs: toAppPlatformEnvs(env.service),
       },
     ],
     // PRE_DEPLOY: runs to completion before the new version takes traffic; if it fails, the deploy stops there.
@@ -311,10 +310,7 @@ export function buildAppSpec(input: AppSpecInput): AppPlatformSpec {
         runCommand: MIGRATE_COMMAND,
         instanceSizeSlug: JOB_INSTANCE_SIZE,
         instanceCount: 1,
-        envs: toAppPlatformEnvs(
-          [...env.migrate, version],
-          adminSecret === undefined ? [] : [MIGRATE_PASSWORD_VARIABLE],
-        ),
+        envs: toAppPlatformEnvs(env.migrate, adminSecret === undefined ? [] : [MIGRATE_PASSWORD_VARIABLE]),
       },
     ],
     databases,

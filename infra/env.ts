@@ -1,6 +1,7 @@
 // The contract between a deployment and the app's configuration (configuration/*.yaml, read by
 // app/src/settings.ts): APP_ENVIRONMENT picks the file, and APP_DATABASE__<KEY> overrides database.<key>.
 // Every target (App Platform, the local Docker stack) builds its environment here, so they cannot drift apart.
+import { VERSION_VARIABLE } from "./image";
 
 /** How one role reaches the database. `T` is whatever the target passes: a bindable-variable string, an Output. */
 export interface DatabaseConnection<T> {
@@ -41,6 +42,11 @@ export interface EnvContractInput<T> {
   readonly migrate: DatabaseConnection<T>;
   /** The stack's `appEnv` and `appSecrets`: given to the service and the migration job alike. */
   readonly app?: AppSettings<T>;
+  /**
+   * The version the app reports (VERSION_VARIABLE): the deployment sets it, since the image carries none, so that a
+   * commit that leaves the image as it is changes no variable either.
+   */
+  readonly version?: string;
 }
 
 export interface EnvContract<T> {
@@ -83,17 +89,19 @@ export function envContract<T>(input: EnvContractInput<T>): EnvContract<T> {
   if (input.service.username !== input.migrate.username) {
     migrate.push({ name: SERVICE_USERNAME_VARIABLE, value: input.service.username, secret: false });
   }
+  const version: EnvVar<T>[] =
+    input.version === undefined ? [] : [{ name: VERSION_VARIABLE, value: input.version, secret: false }];
   const app = appSettingsEnv(input.app ?? NO_APP_SETTINGS);
   return {
-    service: [...databaseEnv(input.environment, input.service), ...app],
-    migrate: [...migrate, ...app],
+    service: [...databaseEnv(input.environment, input.service), ...version, ...app],
+    migrate: [...migrate, ...version, ...app],
   };
 }
 
 /**
  * Every variable a deployment sets itself, on any target: the contract above, the local stack's overrides
- * (infra/local-spec.ts) and the image's own (`APP_APPLICATION__VERSION`, Dockerfile). `appEnv` and `appSecrets` may
- * not set these: the stack's value would silently win or lose depending on the order of the envs.
+ * (infra/local-spec.ts) and the version the app reports (`APP_APPLICATION__VERSION`, infra/image.ts). `appEnv` and
+ * `appSecrets` may not set these: the stack's value would silently win or lose depending on the order of the envs.
  */
 export const GENERATED_VARIABLES: readonly string[] = Object.freeze([
   "APP_ENVIRONMENT",
@@ -107,7 +115,7 @@ export const GENERATED_VARIABLES: readonly string[] = Object.freeze([
   SERVICE_USERNAME_VARIABLE,
   "APP_APPLICATION__HOST",
   "APP_APPLICATION__PORT",
-  "APP_APPLICATION__VERSION",
+  VERSION_VARIABLE,
 ]);
 
 /** The app's own variables, sorted by name so that a spec built from them diffs cleanly; secrets flagged as such. */

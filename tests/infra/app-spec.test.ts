@@ -149,7 +149,7 @@ describe("buildAppSpec", () => {
         version: "17",
       },
     ]);
-    expect(spec.services[0]?.envs).toEqual(bound("db"));
+    expect(spec.services[0]?.envs).toEqual([...bound("db"), env("APP_APPLICATION__VERSION", VERSION)]);
     expect(spec.jobs[0]?.envs).toEqual([
       env("APP_ENVIRONMENT", "production"),
       env("APP_DATABASE__HOST", "${db.HOSTNAME}"),
@@ -159,6 +159,7 @@ describe("buildAppSpec", () => {
       env("APP_DATABASE__DATABASE_NAME", "${db.DATABASE}"),
       env("APP_DATABASE__CA_CERT", "${db.CA_CERT}"),
       env("APP_DATABASE__SERVICE_USERNAME", "${db.USERNAME}"),
+      env("APP_APPLICATION__VERSION", VERSION),
     ]);
   });
 
@@ -255,8 +256,9 @@ describe("buildAppSpec with the stack's appEnv and appSecrets", () => {
       env("APP_EMAIL_CLIENT__AUTHORIZATION_TOKEN", "pm-token"),
       env("APP_EMAIL_CLIENT__SENDER_EMAIL", "news@example.org"),
     ];
-    expect(spec.services[0]?.envs).toEqual([...bound("db"), ...own]);
-    expect(spec.jobs[0]?.envs).toEqual([...bound("db"), ...own]);
+    const version = env("APP_APPLICATION__VERSION", VERSION);
+    expect(spec.services[0]?.envs).toEqual([...bound("db"), version, ...own]);
+    expect(spec.jobs[0]?.envs).toEqual([...bound("db"), version, ...own]);
   });
 });
 

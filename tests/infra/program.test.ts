@@ -300,6 +300,7 @@ describe("the Pulumi program with a wrong setting", () => {
       APP_DATABASE__DATABASE_NAME: ["${db.DATABASE}", "GENERAL"],
       APP_DATABASE__CA_CERT: ["${db.CA_CERT}", "GENERAL"],
       APP_DATABASE__SERVICE_USERNAME: ["${db.USERNAME}", "GENERAL"],
+      APP_APPLICATION__VERSION: [APP_VERSION, "GENERAL"],
     });
     expect(spec.services[0]?.envs.every((e) => e.type === "GENERAL")).toBe(true);
     expect(app.secretInputs).toEqual(["spec"]);
