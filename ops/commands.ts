@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { LOCAL_STATE_DIR, type StackEnvironment, stackEnvironment } from "./backend";
 import { type DeploymentTools, explainFailedUp, refuseWhilePinned, verifyAfterUp } from "./deployments";
 import { ExitCode, type ExitCodeValue, OpsError, usageError } from "./errors";
+import type { DeploymentRecord } from "./github";
 import { deletePrImageTags, type ImageCleanup, type RegistryTags } from "./images";
 import { type CloudResource, findLeftovers } from "./leftovers";
 import { type LogsOptions, runLogs } from "./logs";
@@ -47,6 +48,8 @@ export interface GitHubWriter {
     topic: string,
     input: { title: string; body: string; labels?: string[]; close?: boolean },
   ): Promise<string>;
+  recordDeployment(input: DeploymentRecord): Promise<string>;
+  deactivateDeployments(environment: string): Promise<number>;
 }
 
 /** The DigitalOcean API as the reaper and the PR teardowns use it (ops/digitalocean.ts). */
@@ -333,7 +336,12 @@ export async function reviewDown(deps: Deps, rawPr: string): Promise<ExitCodeVal
   const pr = parsePrNumber(rawPr);
   const stack = parseStackRef(prStackName(pr));
   const { ws } = await open(deps, stack);
-  await destroyIn(deps, ws, stack.name, { remove: true, prImages: { pr, registry: deps.digitalocean() } });
+  const images = await destroyIn(deps, ws, stack.name, {
+    remove: true,
+    prImages: { pr, registry: deps.digitalocean() },
+  });
+  // The workflow tells "destroyed" from "there was nothing": only the first earns a PR comment.
+  await deps.setOutput("existed", String(images !== undefined));
   return ExitCode.ok;
 }
 
@@ -488,5 +496,40 @@ export async function githubIssue(
     .github()
     .upsertIssue(options.topic, { title: options.title, body, labels: options.label, close: options.close });
   deps.print(url === "" ? "no open issue to close" : `issue: ${url}`);
+  return ExitCode.ok;
+}
+
+export interface DeploymentOptions {
+  readonly state: string;
+  readonly commit?: string;
+  readonly url?: string;
+  readonly logUrl?: string;
+}
+
+/**
+ * The PR's review environment as a GitHub deployment named after its stack (`pr-42`): `success` or `failure` of a
+ * deploy of `commit`, with the URL; `inactive` once it is torn down.
+ */
+export async function githubDeployment(deps: Deps, rawPr: string, options: DeploymentOptions): Promise<ExitCodeValue> {
+  const environment = prStackName(parsePrNumber(rawPr));
+  if (options.state === "inactive") {
+    const count = await deps.github().deactivateDeployments(environment);
+    deps.print(
+      count === 0 ? `no deployment of ${environment}` : `${environment}: ${count} deployment(s) marked inactive`,
+    );
+    return ExitCode.ok;
+  }
+  if (options.state !== "success" && options.state !== "failure")
+    throw usageError(`--state must be success, failure or inactive, got "${options.state}"`);
+  const rawCommit = options.commit ?? (await deps.gitHead());
+  if (rawCommit === undefined) throw usageError("no commit: pass --commit <sha> (not a git checkout)");
+  const url = await deps.github().recordDeployment({
+    environment,
+    ref: parseCommit(rawCommit),
+    state: options.state,
+    url: options.url,
+    logUrl: options.logUrl,
+  });
+  deps.print(`${environment}: deployment recorded (${options.state}${url === "" ? "" : `, ${url}`})`);
   return ExitCode.ok;
 }

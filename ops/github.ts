@@ -1,7 +1,8 @@
 // The GitHub REST calls the workflows need: the list of open PRs (for the reaper), one PR comment per topic updated
-// in place (preview, review environment), and one issue per topic (drift). Each comment or issue carries a hidden
-// marker, so the next run finds and edits it instead of adding another. The token is the workflow's GITHUB_TOKEN;
-// the job's `permissions` grant exactly what these calls need (pull-requests: read/write, issues: write).
+// in place (preview, review environment), one issue per topic (drift), and a GitHub deployment per review
+// environment (its URL behind the PR's "View deployment" button). Each comment or issue carries a hidden marker, so
+// the next run finds and edits it instead of adding another. The token is the workflow's GITHUB_TOKEN; the job's
+// `permissions` grant exactly what these calls need (pull-requests: read/write, issues: write, deployments: write).
 import { ExitCode, OpsError } from "./errors";
 import { type Fetch, globalFetch } from "./http";
 
@@ -54,6 +55,21 @@ interface Comment {
 interface Issue extends Comment {
   readonly number: number;
   readonly pull_request?: unknown;
+}
+
+/** The deployment states a workflow reports; `inactive` is set on teardown. */
+export type DeploymentState = "success" | "failure" | "inactive";
+
+export interface DeploymentRecord {
+  /** The environment's name on GitHub, e.g. `pr-42`. */
+  readonly environment: string;
+  /** The commit that was deployed. */
+  readonly ref: string;
+  readonly state: "success" | "failure";
+  /** The live URL, shown as "View deployment"; only with success. */
+  readonly url?: string;
+  /** The workflow run, linked from the deployment's status. */
+  readonly logUrl?: string;
 }
 
 export class GitHubClient {
@@ -147,5 +163,51 @@ export class GitHubClient {
             body: text,
           });
     return (data as { html_url?: string }).html_url ?? "";
+  }
+
+  /**
+   * A deployment of `ref` to `environment` and its status, as the REST API's "Create a deployment" and "Create a
+   * deployment status" define them (https://docs.github.com/en/rest/deployments/deployments,
+   * https://docs.github.com/en/rest/deployments/statuses). `required_contexts: []`: the deployment is a record of
+   * what already happened, so GitHub must not refuse it while the commit's checks are still running (it answers 409
+   * otherwise), and `auto_merge: false` so that it never merges the default branch into the PR. Not transient and
+   * not production: with `auto_inactive` (the default) GitHub then marks the environment's earlier successful
+   * deployments inactive, so the PR shows only the live one. Returns the environment URL, or "" without one.
+   */
+  async recordDeployment(input: DeploymentRecord): Promise<string> {
+    const { data } = await this.call("POST", `/repos/${this.repository}/deployments`, {
+      ref: input.ref,
+      environment: input.environment,
+      description: `Review environment ${input.environment}`,
+      auto_merge: false,
+      required_contexts: [],
+      transient_environment: false,
+      production_environment: false,
+    });
+    const id = (data as { id?: unknown } | undefined)?.id;
+    if (typeof id !== "number")
+      throw new OpsError(`GitHub API: creating a deployment for ${input.environment} returned no id`, ExitCode.failed);
+    const url = input.state === "success" && input.url !== undefined && input.url !== "" ? input.url : undefined;
+    await this.call("POST", `/repos/${this.repository}/deployments/${id}/statuses`, {
+      state: input.state,
+      ...(url === undefined ? {} : { environment_url: url }),
+      ...(input.logUrl === undefined ? {} : { log_url: input.logUrl }),
+      auto_inactive: true,
+    });
+    return url ?? "";
+  }
+
+  /**
+   * Marks every deployment of `environment` inactive: the environment is gone, and the PR's "View deployment"
+   * button with it. Returns how many deployments there were (none when the environment never had one).
+   */
+  async deactivateDeployments(environment: string): Promise<number> {
+    const deployments = await this.all<{ id: number }>(
+      `/repos/${this.repository}/deployments?environment=${encodeURIComponent(environment)}&per_page=100`,
+    );
+    for (const deployment of deployments) {
+      await this.call("POST", `/repos/${this.repository}/deployments/${deployment.id}/statuses`, { state: "inactive" });
+    }
+    return deployments.length;
   }
 }

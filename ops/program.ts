@@ -165,6 +165,16 @@ export async function runCli(argv: readonly string[], deps: commands.Deps): Prom
         done(await commands.githubIssue(deps, o)),
     );
 
+  github
+    .command("deployment")
+    .description("record a deploy of the PR's review environment as the GitHub deployment pr-<number>, or retire it")
+    .argument("<pr>", "pull request number")
+    .requiredOption("--state <state>", "success or failure (a deploy), inactive (torn down)")
+    .option("--commit <sha>", "the deployed commit (default: the checkout's HEAD)")
+    .option("--url <url>", "the environment's live URL (with success)")
+    .option("--log-url <url>", "the workflow run")
+    .action(async (pr: string, o: commands.DeploymentOptions) => done(await commands.githubDeployment(deps, pr, o)));
+
   try {
     await program.parseAsync([...argv], { from: "user" });
   } catch (error) {

@@ -4,6 +4,7 @@
 import type { CloudInventory, Deps, GitHubWriter, PullRequestSource } from "../../ops/commands";
 import type { RegistryRepository } from "../../ops/digitalocean";
 import { ExitCode, OpsError } from "../../ops/errors";
+import type { DeploymentRecord } from "../../ops/github";
 import type { CloudResource } from "../../ops/leftovers";
 import type { ProbeResult } from "../../ops/prerequisites";
 import type { PlannedStep } from "../../ops/preview-summary";
@@ -139,6 +140,21 @@ export class FakeGitHub implements PullRequestSource, GitHubWriter {
   async upsertIssue(topic: string, input: { title: string; body: string; close?: boolean }): Promise<string> {
     this.issues.push({ topic, ...input });
     return "https://github.com/o/r/issues/7";
+  }
+  /** Every deployment, in order, with its latest state (deactivating sets `inactive`). */
+  readonly deployments: (DeploymentRecord | (Omit<DeploymentRecord, "state"> & { state: "inactive" }))[] = [];
+  async recordDeployment(input: DeploymentRecord): Promise<string> {
+    this.deployments.push({ ...input });
+    return input.state === "success" ? (input.url ?? "") : "";
+  }
+  async deactivateDeployments(environment: string): Promise<number> {
+    let count = 0;
+    this.deployments.forEach((d, i) => {
+      if (d.environment !== environment) return;
+      this.deployments[i] = { ...d, state: "inactive" };
+      count += 1;
+    });
+    return count;
   }
 }
 

@@ -199,3 +199,77 @@ describe("GitHubClient", () => {
     });
   });
 });
+
+describe("GitHub deployments", () => {
+  const sha = "0123456789abcdef0123456789abcdef01234567";
+
+  it("creates the deployment without waiting for checks, then its status with the environment URL", async () => {
+    const { fetch, seen } = scripted({
+      [`POST ${API}/deployments`]: { status: 201, body: { id: 99 } },
+      [`POST ${API}/deployments/99/statuses`]: { status: 201, body: { id: 1 } },
+    });
+    const client = new GitHubClient("t", "acme/newsletter", fetch);
+    const url = "https://newsletter-pr-42-x1y2z.ondigitalocean.app";
+    expect(
+      await client.recordDeployment({ environment: "pr-42", ref: sha, state: "success", url, logUrl: "https://run" }),
+    ).toBe(url);
+    expect(seen).toEqual([
+      {
+        method: "POST",
+        url: `${API}/deployments`,
+        body: {
+          ref: sha,
+          environment: "pr-42",
+          description: "Review environment pr-42",
+          auto_merge: false,
+          required_contexts: [],
+          transient_environment: false,
+          production_environment: false,
+        },
+      },
+      {
+        method: "POST",
+        url: `${API}/deployments/99/statuses`,
+        body: { state: "success", environment_url: url, log_url: "https://run", auto_inactive: true },
+      },
+    ]);
+  });
+
+  it("records a failed deploy without a URL, and fails when GitHub returns no deployment id", async () => {
+    const ok = scripted({
+      [`POST ${API}/deployments`]: { status: 201, body: { id: 5 } },
+      [`POST ${API}/deployments/5/statuses`]: { status: 201, body: {} },
+    });
+    const client = new GitHubClient("t", "acme/newsletter", ok.fetch);
+    expect(await client.recordDeployment({ environment: "pr-7", ref: sha, state: "failure", url: "https://x" })).toBe(
+      "",
+    );
+    expect(ok.seen[1]?.body).toEqual({ state: "failure", auto_inactive: true });
+    // "Auto-merged ... during deployment" is a 202 with a message and no id (auto_merge is off, but never trust it).
+    const merged = scripted({ [`POST ${API}/deployments`]: { status: 202, body: { message: "Auto-merged" } } });
+    await expect(
+      new GitHubClient("t", "acme/newsletter", merged.fetch).recordDeployment({
+        environment: "pr-7",
+        ref: sha,
+        state: "success",
+      }),
+    ).rejects.toThrow(/creating a deployment for pr-7 returned no id/);
+  });
+
+  it("marks every deployment of the environment inactive, across pages", async () => {
+    const list = `${API}/deployments?environment=pr-42&per_page=100`;
+    const { fetch, seen } = scripted({
+      [`GET ${list}`]: { body: [{ id: 1 }, { id: 2 }], link: `<${list}&page=2>; rel="next"` },
+      [`GET ${list}&page=2`]: { body: [{ id: 3 }] },
+      [`POST ${API}/deployments/1/statuses`]: { status: 201, body: {} },
+      [`POST ${API}/deployments/2/statuses`]: { status: 201, body: {} },
+      [`POST ${API}/deployments/3/statuses`]: { status: 201, body: {} },
+    });
+    expect(await new GitHubClient("t", "acme/newsletter", fetch).deactivateDeployments("pr-42")).toBe(3);
+    expect(seen.filter((e) => e.method === "POST").map((e) => [e.url.replace(API, ""), e.body])).toEqual([
+      ["/deployments/1/statuses", { state: "inactive" }],
+      ["/deployments/2/statuses", { state: "inactive" }],
+      ["/deployments/3/statuses", { state: "inactive" }],
+    ]);
+  });
+});

@@ -244,10 +244,11 @@ describe("review up", () => {
 });
 
 describe("review down and destroy --remove", () => {
-  it("succeeds when the PR's stack never existed", async () => {
+  it("succeeds when the PR's stack never existed, and tells the workflow so (no 'destroyed' comment)", async () => {
     const backend = new FakeBackend();
     const deps = testDeps({ backend, env: cloudEnv });
     expect(await runCli(["review", "down", "42"], deps)).toBe(ExitCode.ok);
+    expect(deps.stepOutputs).toEqual({ existed: "false" });
     expect(await runCli(["destroy", "pr-42", "--yes", "--remove"], deps)).toBe(ExitCode.ok);
     expect(deps.out.filter((line) => line.includes("nothing to destroy"))).toHaveLength(2);
     expect(backend.calls).toEqual([]);
@@ -256,7 +257,9 @@ describe("review down and destroy --remove", () => {
   it("destroys the resources and removes the stack", async () => {
     const backend = new FakeBackend();
     backend.add("pr-42");
-    expect(await runCli(["review", "down", "42"], testDeps({ backend, env: cloudEnv }))).toBe(ExitCode.ok);
+    const deps = testDeps({ backend, env: cloudEnv });
+    expect(await runCli(["review", "down", "42"], deps)).toBe(ExitCode.ok);
+    expect(deps.stepOutputs).toEqual({ existed: "true" });
     expect(backend.calls).toEqual(["destroy pr-42 --remove"]);
     expect(backend.stacks.has("pr-42")).toBe(false);
   });
@@ -623,5 +626,32 @@ describe("github comment / issue", () => {
       { topic: "drift-production", title: "Drift", body: "x", labels: ["drift", "ops"], close: false },
       { topic: "drift-production", title: "Drift", body: "gone", labels: [], close: true },
     ]);
+  });
+});
+
+describe("github deployment", () => {
+  const sha = "0123456789abcdef0123456789abcdef01234567";
+
+  it("records a deploy of pr-<number> with its URL, and retires every deployment of it on teardown", async () => {
+    const github = new FakeGitHub();
+    const deps = testDeps({ backend: new FakeBackend(), github });
+    const url = "https://newsletter-pr-42-x1y2z.ondigitalocean.app";
+    const argv = ["github", "deployment", "42", "--state", "success", "--commit", sha, "--url", url];
+    expect(await runCli([...argv, "--log-url", "https://github.com/o/r/actions/runs/1"], deps)).toBe(ExitCode.ok);
+    expect(await runCli(["github", "deployment", "7", "--state", "failure", "--commit", sha], deps)).toBe(ExitCode.ok);
+    expect(github.deployments).toEqual([
+      { environment: "pr-42", ref: sha, state: "success", url, logUrl: "https://github.com/o/r/actions/runs/1" },
+      { environment: "pr-7", ref: sha, state: "failure", url: undefined, logUrl: undefined },
+    ]);
+    expect(await runCli(["github", "deployment", "42", "--state", "inactive"], deps)).toBe(ExitCode.ok);
+    expect(github.deployments.map((d) => `${d.environment} ${d.state}`)).toEqual(["pr-42 inactive", "pr-7 failure"]);
+    expect(deps.out).toContain("pr-42: 1 deployment(s) marked inactive");
+  });
+
+  it("refuses an unknown state and a deploy without a commit, as usage errors", async () => {
+    const deps = testDeps({ backend: new FakeBackend(), github: new FakeGitHub() });
+    expect(await runCli(["github", "deployment", "42", "--state", "done", "--commit", sha], deps)).toBe(ExitCode.usage);
+    expect(await runCli(["github", "deployment", "42", "--state", "success"], deps)).toBe(ExitCode.usage);
+    expect(deps.errors.join("\n")).toMatch(/--state must be success, failure or inactive, got "done"/);
   });
 });

@@ -84,17 +84,49 @@ export function referencesSecrets(value: unknown): boolean {
   return /\bsecrets\s*(\.|\[)/.test(JSON.stringify(value));
 }
 
-const SAME_REPOSITORY = "github.event.pull_request.head.repo.full_name == github.repository";
+export const SAME_REPOSITORY = "github.event.pull_request.head.repo.full_name == github.repository";
+export const NOT_DEPENDABOT = "github.actor != 'dependabot[bot]'";
 
 /**
- * True when a job's `if` can only pass for a PR from this repository: the same-repository test is a conjunct at
- * the top level (GitHub wraps a job's `if` as `success() && (<if>)`), so no `||` can get around it.
+ * The top-level `&&` operands of an expression: `a && (b || c) && 'x&&y'` → [`a`, `(b || c)`, `'x&&y'`]. GitHub
+ * wraps a job's `if` as `success() && (<if>)`; that wrapper is unwrapped first.
+ */
+export function topLevelConjuncts(expression: string): string[] {
+  const squashed = expression.replace(/\s+/g, " ").trim();
+  const inner = /^success\(\) && \((.*)\)$/.exec(squashed)?.[1] ?? squashed;
+  const parts: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < inner.length; i += 1) {
+    const ch = inner[i];
+    if (ch === "'") quoted = !quoted;
+    else if (!quoted && ch === "(") depth += 1;
+    else if (!quoted && ch === ")") depth -= 1;
+    else if (!quoted && depth === 0 && inner.startsWith(" && ", i)) {
+      parts.push(inner.slice(start, i).trim());
+      start = i + 4;
+      i += 3;
+    }
+  }
+  parts.push(inner.slice(start).trim());
+  return parts;
+}
+
+/**
+ * True when a job's `if` can only pass for a PR from this repository that Dependabot did not trigger: both tests are
+ * top-level conjuncts, so no `||` can get around them.
  */
 export function requiresSameRepository(jobIf: string | undefined): boolean {
   if (jobIf === undefined) return false;
-  const squashed = jobIf.replace(/\s+/g, " ").trim();
-  const inner = /^success\(\) && \((.*)\)$/.exec(squashed)?.[1] ?? squashed;
-  return inner === SAME_REPOSITORY || inner.startsWith(`${SAME_REPOSITORY} && `);
+  const conjuncts = topLevelConjuncts(jobIf);
+  return conjuncts.includes(SAME_REPOSITORY) && conjuncts.includes(NOT_DEPENDABOT);
+}
+
+/** Every `secrets.X` name an expression anywhere in this value reads. */
+export function secretNames(value: unknown): string[] {
+  const text = JSON.stringify(value ?? null);
+  return [...new Set([...text.matchAll(/\bsecrets\.([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1] ?? ""))].sort();
 }
 
 /** Split a shell command line into words, honouring quotes (enough for the `npm run ops -- …` lines here). */
