@@ -63,6 +63,28 @@ function passphraseVars(env: Env, fallback?: string): Record<string, string> | u
  */
 const STATE_SECRETS_MANAGER = { PULUMI_FALLBACK_TO_STATE_SECRETS_MANAGER: "true" };
 
+/**
+ * The S3 client's checksum mode for an s3:// backend. Since early 2025 aws-sdk-go-v2 uploads with streaming trailer
+ * checksums (`content-encoding: aws-chunked`, `x-amz-trailer: x-amz-checksum-crc32`), which S3-compatible stores
+ * refuse: IBM COS with a 403 on every state write from CLI 3.248 (pulumi/pulumi#23764; also #23478 from 3.245), and
+ * Spaces itself refused aws-sdk-go-v2's checksums before (`XAmzContentSHA256Mismatch`,
+ * digitalocean/terraform-provider-digitalocean#1087). `when_required` turns them off. How far each CLI honours it:
+ *   - 3.245 to 3.255 (gocloud.dev 0.46) ignore it for uploads, which go through the S3 transfer manager
+ *     (google/go-cloud v0.46.0, blob/s3blob/s3blob.go, NewTypedWriter; fixed in go-cloud#3736), so there only a
+ *     newer CLI helps; it still stops the response validation that reads warn about;
+ *   - 3.256 made it the default for custom endpoints (pulumi/pulumi#24109, pkg/backend/diy/backend.go), and that
+ *     broke writes to Cloudflare R2 (pulumi/pulumi#24219), fixed in 3.258 (#24292).
+ * So the workflows install 3.258.0 (.pulumi-version), and these variables keep the mode explicit for any CLI a
+ * person brings. A value already in the environment wins: R2 users on 3.256 and 3.257 were told to set
+ * `when_supported` (pulumi/pulumi#24219).
+ */
+export function s3ChecksumVars(env: Env): Record<string, string> {
+  return {
+    AWS_REQUEST_CHECKSUM_CALCULATION: env.AWS_REQUEST_CHECKSUM_CALCULATION || "when_required",
+    AWS_RESPONSE_CHECKSUM_VALIDATION: env.AWS_RESPONSE_CHECKSUM_VALIDATION || "when_required",
+  };
+}
+
 export function stackEnvironment(stack: StackRef, env: Env, repoRoot: string): StackEnvironment {
   const quiet = { PULUMI_SKIP_UPDATE_CHECK: "true" };
   if (stack.kind === "local") {
@@ -101,7 +123,12 @@ export function stackEnvironment(stack: StackRef, env: Env, repoRoot: string): S
     );
   }
   return {
-    envVars: { ...quiet, ...passphrase, ...STATE_SECRETS_MANAGER },
+    envVars: {
+      ...quiet,
+      ...passphrase,
+      ...STATE_SECRETS_MANAGER,
+      ...(url.startsWith("s3://") ? s3ChecksumVars(env) : {}),
+    },
     secretsProvider: "passphrase",
     backend: redact(url),
   };

@@ -65,11 +65,29 @@ describe("stackEnvironment", () => {
           PULUMI_SKIP_UPDATE_CHECK: "true",
           PULUMI_CONFIG_PASSPHRASE: "p",
           PULUMI_FALLBACK_TO_STATE_SECRETS_MANAGER: "true",
+          AWS_REQUEST_CHECKSUM_CALCULATION: "when_required",
+          AWS_RESPONSE_CHECKSUM_VALIDATION: "when_required",
         },
         secretsProvider: "passphrase",
         backend: spaces,
       });
     }
+  });
+
+  it("keeps a checksum mode the user chose, and sets none for backends that are not S3", () => {
+    const base = { AWS_ACCESS_KEY_ID: "k", AWS_SECRET_ACCESS_KEY: "s", PULUMI_CONFIG_PASSPHRASE: "p" };
+    const chosen = stackEnvironment(
+      production,
+      { ...base, PULUMI_BACKEND_URL: spaces, AWS_REQUEST_CHECKSUM_CALCULATION: "when_supported" },
+      "/repo",
+    ).envVars;
+    expect(chosen).toMatchObject({
+      AWS_REQUEST_CHECKSUM_CALCULATION: "when_supported",
+      AWS_RESPONSE_CHECKSUM_VALIDATION: "when_required",
+    });
+    const file = stackEnvironment(production, { ...base, PULUMI_BACKEND_URL: "file:///state" }, "/repo").envVars;
+    expect(Object.keys(file).filter((k) => k.startsWith("AWS_"))).toEqual([]);
+    expect(Object.keys(stackEnvironment(local, {}, "/repo").envVars).filter((k) => k.startsWith("AWS_"))).toEqual([]);
   });
 
   it("names the missing Spaces key and passphrase with exit code 3", () => {
