@@ -4,6 +4,7 @@ import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
 import { type AppSpecInput, buildAppSpec, type SpecDatabase } from "./app-spec";
 import { type AppSettings, NO_APP_SETTINGS } from "./env";
+import { KEEP_PROJECT } from "./project";
 
 /**
  * How long `pulumi up` waits for a deployment. The provider waits for the deployment to go live, and a first deploy
@@ -21,6 +22,8 @@ export interface AppPlatformAppArgs extends Omit<AppSpecInput, "image" | "databa
   readonly database: pulumi.Input<SpecDatabase>;
   /** `appEnv` (plain) and `appSecrets` (stack config): the secrets are made Pulumi secrets here. */
   readonly appSettings?: AppSettings<string>;
+  /** The stack's DigitalOcean project, where the app is created (infra/project.ts). */
+  readonly projectId?: pulumi.Input<string>;
 }
 
 export class AppPlatformApp extends pulumi.ComponentResource {
@@ -44,8 +47,8 @@ export class AppPlatformApp extends pulumi.ComponentResource {
     );
     const app = new digitalocean.App(
       `${name}-app`,
-      { spec },
-      { parent: this, customTimeouts: { create: DEPLOY_TIMEOUT, update: DEPLOY_TIMEOUT } },
+      { spec, projectId: args.projectId },
+      { parent: this, customTimeouts: { create: DEPLOY_TIMEOUT, update: DEPLOY_TIMEOUT }, ...KEEP_PROJECT },
     );
     this.id = app.id;
     this.liveUrl = app.liveUrl;

@@ -5,12 +5,17 @@
 import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterDatabaseConfig } from "./config";
+import { KEEP_PROJECT } from "./project";
 
 export interface DatabaseArgs {
   readonly clusterName: string;
   readonly databaseName: string;
   readonly appUser: string;
   readonly settings: ClusterDatabaseConfig;
+  /** The stack's DigitalOcean project, where the cluster is created (infra/project.ts). */
+  readonly projectId?: pulumi.Input<string>;
+  /** The stack's identity tag (infra/naming.ts, stackIdentity). */
+  readonly tags?: readonly string[];
 }
 
 export class Database extends pulumi.ComponentResource {
@@ -38,8 +43,10 @@ export class Database extends pulumi.ComponentResource {
         size: settings.size,
         nodeCount: settings.nodeCount,
         region: settings.region,
+        projectId: args.projectId,
+        tags: args.tags === undefined ? undefined : [...args.tags],
       },
-      { parent: this, protect: settings.protect },
+      { parent: this, protect: settings.protect, ...KEEP_PROJECT },
     );
     // The app's database; protected like the cluster, since deleting it deletes the data.
     const database = new digitalocean.DatabaseDb(

@@ -10,7 +10,8 @@ import { estimateMonthlyCost } from "./cost";
 import { Database } from "./database";
 import { imageBuildSettings } from "./image";
 import { LocalDeployment } from "./local";
-import { physicalName } from "./naming";
+import { physicalName, stackIdentity } from "./naming";
+import { PROJECT_NAME_MAX_LENGTH, StackProject } from "./project";
 import { Registry } from "./registry";
 import { DatabaseTrustedSources } from "./trusted-sources";
 
@@ -31,6 +32,15 @@ interface StackOutputs {
 function deployToDigitalOcean(config: DigitalOceanStackConfig): StackOutputs {
   const { project, stack } = config;
 
+  // The stack's identity on everything it creates in DigitalOcean: its own project (apps and clusters are created in
+  // it) and a tag on the cluster. The reaper deletes only leftovers that carry it.
+  const identity = stackIdentity(project, stack);
+  const stackProject = new StackProject("project", {
+    name: physicalName({ project, stack, maxLength: PROJECT_NAME_MAX_LENGTH }),
+    identity,
+    production: stack === "production",
+  });
+
   const registry = new Registry("registry", config.registry);
   const imageLocation = {
     registryName: registry.name,
@@ -50,6 +60,8 @@ function deployToDigitalOcean(config: DigitalOceanStackConfig): StackOutputs {
         databaseName: project,
         appUser: `${project}_app`,
         settings: clusterSettings,
+        projectId: stackProject.id,
+        tags: [identity],
       })
     : undefined;
   // With `migrationDatabaseAccess: admin-secret` the admin's password joins the spec (infra/app-spec.ts says why and
@@ -80,6 +92,7 @@ function deployToDigitalOcean(config: DigitalOceanStackConfig): StackOutputs {
     database: specDatabase,
     domain: config.domain,
     appSettings: config.appSettings,
+    projectId: stackProject.id,
   });
 
   if (database && clusterSettings?.trustedSources === "app") {

@@ -43,3 +43,22 @@ export function physicalName(input: PhysicalNameInput): string {
   const head = full.slice(0, maxLength - HASH_LENGTH - 1).replace(/-+$/, "");
   return `${head}-${hash}`;
 }
+
+/**
+ * What marks a cloud resource as this project's and this stack's: `pulumi:newsletter:pr-42`. Database clusters
+ * carry it as a tag (tag names take letters, digits, `:`, `-` and `_`; DigitalOcean API reference, tags), and every
+ * stack's DigitalOcean project carries it in its description (apps take no tags: digitalocean/openapi,
+ * specification/resources/apps/models/app.yml has none, only `project_id`). The reaper deletes only what carries
+ * the identity of a per-PR stack that no longer exists (ops/leftovers.ts), never by name alone.
+ */
+export function stackIdentity(project: string, stack: string): string {
+  const parts = [sanitizeName(project), sanitizeName(stack)];
+  if (parts.some((part) => part === "")) throw new Error(`stackIdentity: "${project}" / "${stack}" is not usable`);
+  return `pulumi:${parts.join(":")}`;
+}
+
+/** The project and stack of an identity written by stackIdentity, if `text` is one. */
+export function parseStackIdentity(text: string): { project: string; stack: string } | undefined {
+  const match = /^pulumi:([a-z0-9-]+):([a-z0-9-]+)$/.exec(text);
+  return match?.[1] === undefined || match[2] === undefined ? undefined : { project: match[1], stack: match[2] };
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { physicalName, sanitizeName } from "../../infra/naming.js";
+import { parseStackIdentity, physicalName, sanitizeName, stackIdentity } from "../../infra/naming.js";
 
 describe("physicalName", () => {
   it.each([
@@ -54,5 +54,27 @@ describe("physicalName", () => {
 describe("sanitizeName", () => {
   it("lower-cases and replaces runs of other characters with one hyphen", () => {
     expect(sanitizeName("My App__Name..v2")).toEqual("my-app-name-v2");
+  });
+});
+
+describe("stackIdentity", () => {
+  it("names project and stack in one DigitalOcean tag, and reads it back", () => {
+    expect(stackIdentity("newsletter", "pr-42")).toBe("pulumi:newsletter:pr-42");
+    expect(stackIdentity("News Letter", "Production")).toBe("pulumi:news-letter:production");
+    expect(parseStackIdentity("pulumi:newsletter:pr-42")).toEqual({ project: "newsletter", stack: "pr-42" });
+    // Tag names take only letters, digits, colons, dashes and underscores.
+    expect(stackIdentity("newsletter", "pr-42")).toMatch(/^[a-zA-Z0-9_:-]{1,255}$/);
+  });
+
+  it("reads nothing else as an identity", () => {
+    for (const text of [
+      "newsletter-pr-42",
+      "pulumi:newsletter",
+      "pulumi:newsletter:pr-42:x",
+      "pulumi::pr-42",
+      "production",
+    ])
+      expect(parseStackIdentity(text), text).toBeUndefined();
+    expect(() => stackIdentity("newsletter", "--")).toThrow(/not usable/);
   });
 });

@@ -14,6 +14,14 @@ const APP_VERSION = "0123456789ab";
 /** The hash of this checkout's image inputs: the second half of every tag, and the version the app reports. */
 const IMAGE_VERSION = imageBuildSettings().version;
 
+/**
+ * Values read from Pulumi.yaml (and the stack file), as the CLI would pass them: renaming the registry or the
+ * repository there, as the README tells a new user to, changes what is expected here instead of breaking the test.
+ */
+const configured = (stack: string, key: string): string => cliConfig(stack)[`newsletter:${key}`] ?? "";
+const REGISTRY = configured("production", "registryName");
+const REPOSITORY = configured("production", "imageRepository");
+
 function byType(run: ProgramRun, type: string): RecordedResource[] {
   return run.resources.filter((r) => r.type === type);
 }
@@ -47,23 +55,41 @@ describe("the Pulumi program for the production stack (Pulumi.production.yaml)",
         "digitalocean:index/databaseDb:DatabaseDb database-database",
         "digitalocean:index/databaseFirewall:DatabaseFirewall trusted-sources-firewall",
         "digitalocean:index/databaseUser:DatabaseUser database-app-user",
+        "digitalocean:index/project:Project project-project",
         "docker:index/image:Image image-image",
         "newsletter:infra:AppPlatformApp app",
         "newsletter:infra:ContainerImage image",
         "newsletter:infra:Database database",
         "newsletter:infra:DatabaseTrustedSources trusted-sources",
         "newsletter:infra:Registry registry",
+        "newsletter:infra:StackProject project",
       ].sort(),
     );
     // The registry has no image with this checkout's tag yet, so the lookup misses and docker.Image builds it.
     expect(result.calls).toEqual([
-      { token: "digitalocean:index/getContainerRegistry:getContainerRegistry", inputs: { name: "newsletter" } },
+      { token: "digitalocean:index/getContainerRegistry:getContainerRegistry", inputs: { name: REGISTRY } },
       {
         token: "docker:index/getRegistryImage:getRegistryImage",
-        inputs: { name: `registry.digitalocean.com/newsletter/newsletter:production-${IMAGE_VERSION}` },
+        inputs: { name: `registry.digitalocean.com/${REGISTRY}/${REPOSITORY}:production-${IMAGE_VERSION}` },
         provider: "image-registry",
       },
     ]);
+  });
+
+  it("creates the app and the cluster in the stack's own DigitalOcean project, marked with project and stack", async () => {
+    const result = await run();
+    expect(only(result, "digitalocean:index/project:Project").inputs).toEqual({
+      name: "newsletter-production",
+      description: "pulumi:newsletter:production (managed by Pulumi; deleted with its stack)",
+      purpose: "Web Application",
+      environment: "Production",
+    });
+    const app = only(result, "digitalocean:index/app:App");
+    const cluster = only(result, "digitalocean:index/databaseCluster:DatabaseCluster");
+    expect(app.inputs.projectId).toBe("project-project-id");
+    expect(cluster.inputs.projectId).toBe("project-project-id");
+    // project_id is ForceNew in the provider: an app or cluster from before keeps its project, never replaced.
+    expect([app.ignoreChanges, cluster.ignoreChanges]).toEqual([["projectId"], ["projectId"]]);
   });
 
   it("references the registry by name and never creates one", async () => {
@@ -81,6 +107,8 @@ describe("the Pulumi program for the production stack (Pulumi.production.yaml)",
       size: "db-s-1vcpu-2gb",
       nodeCount: 2,
       region: "fra1",
+      projectId: "project-project-id",
+      tags: ["pulumi:newsletter:production"],
     });
     expect(cluster.protect).toBe(true);
     const database = only(result, "digitalocean:index/databaseDb:DatabaseDb");
@@ -98,11 +126,13 @@ describe("the Pulumi program for the production stack (Pulumi.production.yaml)",
       result,
       "digitalocean:index/containerRegistryDockerCredentials:ContainerRegistryDockerCredentials",
     );
-    expect(credentials.inputs).toEqual({ registryName: "newsletter", write: true, expirySeconds: 3600 });
+    expect(credentials.inputs).toEqual({ registryName: REGISTRY, write: true, expirySeconds: 3600 });
     // New credentials for every new tag: a push never uses credentials made in an earlier run.
     expect(credentials.replacementTrigger).toBe(`production-${IMAGE_VERSION}`);
     const image = only(result, "docker:index/image:Image");
-    expect(image.inputs.imageName).toBe(`registry.digitalocean.com/newsletter/newsletter:production-${IMAGE_VERSION}`);
+    expect(image.inputs.imageName).toBe(
+      `registry.digitalocean.com/${REGISTRY}/${REPOSITORY}:production-${IMAGE_VERSION}`,
+    );
     // No commit, no version: the build args are only what decides the image (none on a machine with the official
     // base images); the paths are relative, so another checkout path changes nothing.
     expect(image.inputs.build).toEqual({
@@ -130,8 +160,8 @@ describe("the Pulumi program for the production stack (Pulumi.production.yaml)",
     expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     // The mock registry answers each push with a digest of its own; the spec must carry that one, not the tag.
     expect(String(image.inputs.imageName)).toMatch(new RegExp(`:production-${IMAGE_VERSION}$`));
-    expect(spec.services[0]?.image).toEqual({ registryType: "DOCR", repository: "newsletter", digest });
-    expect(spec.jobs[0]?.image).toEqual({ registryType: "DOCR", repository: "newsletter", digest });
+    expect(spec.services[0]?.image).toEqual({ registryType: "DOCR", repository: REPOSITORY, digest });
+    expect(spec.jobs[0]?.image).toEqual({ registryType: "DOCR", repository: REPOSITORY, digest });
     expect(spec.services[0]?.image.tag).toBeUndefined();
   });
 
@@ -182,7 +212,7 @@ describe("the Pulumi program for the production stack (Pulumi.production.yaml)",
       url: "https://newsletter-production-x1y2z.ondigitalocean.app",
       appId: "app-app-id",
       imageDigest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
-      imageRepository: "registry.digitalocean.com/newsletter/newsletter",
+      imageRepository: `registry.digitalocean.com/${REGISTRY}/${REPOSITORY}`,
       databaseClusterName: "newsletter-production-db",
       // 2 × apps-s-1vcpu-1gb ($12) + 2 nodes × db-s-1vcpu-2gb ($30)
       estimatedMonthlyCostUsd: 84,
@@ -200,10 +230,12 @@ describe("the Pulumi program for a per-PR stack (pr-42, no stack file)", () => {
       [
         "digitalocean:index/app:App app-app",
         "digitalocean:index/containerRegistryDockerCredentials:ContainerRegistryDockerCredentials image-push-credentials",
+        "digitalocean:index/project:Project project-project",
         "docker:index/image:Image image-image",
         "newsletter:infra:AppPlatformApp app",
         "newsletter:infra:ContainerImage image",
         "newsletter:infra:Registry registry",
+        "newsletter:infra:StackProject project",
         "pulumi:providers:docker image-registry",
       ].sort(),
     );
@@ -216,7 +248,7 @@ describe("the Pulumi program for a per-PR stack (pr-42, no stack file)", () => {
       result,
       "digitalocean:index/containerRegistryDockerCredentials:ContainerRegistryDockerCredentials",
     );
-    expect(credentials.inputs).toEqual({ registryName: "newsletter", write: true, expirySeconds: 3600 });
+    expect(credentials.inputs).toEqual({ registryName: REGISTRY, write: true, expirySeconds: 3600 });
     expect(only(result, "docker:index/image:Image").inputs.build).toMatchObject({
       target: "runtime",
       platform: "linux/amd64",
@@ -225,8 +257,18 @@ describe("the Pulumi program for a per-PR stack (pr-42, no stack file)", () => {
     const spec = only(result, "digitalocean:index/app:App").inputs.spec as SpecShape;
     expect(spec.name).toBe("newsletter-pr-42");
     expect(String(only(result, "docker:index/image:Image").inputs.imageName)).toBe(
-      `registry.digitalocean.com/newsletter/newsletter:pr-42-${IMAGE_VERSION}`,
+      `registry.digitalocean.com/${REGISTRY}/${REPOSITORY}:pr-42-${IMAGE_VERSION}`,
     );
+  });
+
+  it("creates the app in the PR stack's own DigitalOcean project, marked for the reaper", async () => {
+    const result = await run();
+    expect(only(result, "digitalocean:index/project:Project").inputs).toMatchObject({
+      name: "newsletter-pr-42",
+      description: "pulumi:newsletter:pr-42 (managed by Pulumi; deleted with its stack)",
+      environment: "Development",
+    });
+    expect(only(result, "digitalocean:index/app:App").inputs.projectId).toBe("project-project-id");
   });
 
   it("runs the smallest instance once, with a dev database, no domain and the image by digest", async () => {
@@ -246,7 +288,7 @@ describe("the Pulumi program for a per-PR stack (pr-42, no stack file)", () => {
   it("exports no cluster name, the repository its pr-42-* tags are pushed to, and the preview's monthly cost", async () => {
     const result = await run();
     expect(result.outputs.databaseClusterName).toBeUndefined();
-    expect(result.outputs.imageRepository).toBe("registry.digitalocean.com/newsletter/newsletter");
+    expect(result.outputs.imageRepository).toBe(`registry.digitalocean.com/${REGISTRY}/${REPOSITORY}`);
     // apps-s-1vcpu-0.5gb ($5) + dev database ($7)
     expect(result.outputs.estimatedMonthlyCostUsd).toBe(12);
   });
@@ -310,7 +352,7 @@ describe("the Pulumi program with a wrong setting", () => {
     const config = { ...cliConfig("pr-8"), "newsletter:createRegistry": "true", "newsletter:appVersion": APP_VERSION };
     const result = await runProgram("pr-8", config);
     const registry = only(result, "digitalocean:index/containerRegistry:ContainerRegistry");
-    expect(registry.inputs).toEqual({ name: "newsletter", subscriptionTierSlug: "basic" });
+    expect(registry.inputs).toEqual({ name: REGISTRY, subscriptionTierSlug: configured("pr-8", "registryTier") });
     expect(registry.retainOnDelete).toBe(true);
     // No registry lookup by name; only the image's tag is looked up, in the registry just created.
     expect(result.calls.map((c) => c.token)).toEqual(["docker:index/getRegistryImage:getRegistryImage"]);

@@ -33,6 +33,7 @@ export interface RecordedResource {
   readonly protect: boolean;
   readonly retainOnDelete: boolean;
   readonly deleteBeforeReplace: boolean;
+  readonly ignoreChanges: readonly string[];
   readonly createTimeout: string | undefined;
   readonly dependencies: readonly string[];
   /** The `replacementTrigger` option: a change to it from the last run replaces the resource. */
@@ -354,6 +355,7 @@ export async function runProgram(
       protect: req.getProtect() === true,
       retainOnDelete: req.getRetainondelete() === true,
       deleteBeforeReplace: req.getDeletebeforereplace(),
+      ignoreChanges: req.getIgnorechangesList(),
       createTimeout: req.getCustomtimeouts()?.getCreate() || undefined,
       dependencies: req.getDependenciesList(),
       replacementTrigger: req.getReplacementTrigger()?.toJavaScript(),
@@ -428,6 +430,7 @@ interface RegisterRequest {
   getDeletebeforereplace(): boolean;
   getCustomtimeouts(): { getCreate(): string } | undefined;
   getDependenciesList(): string[];
+  getIgnorechangesList(): string[];
   getObject(): unknown;
   getReplacementTrigger(): { toJavaScript(): unknown } | undefined;
 }
