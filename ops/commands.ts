@@ -7,7 +7,7 @@ import { type DeploymentTools, explainFailedUp, refuseWhilePinned, verifyAfterUp
 import { ExitCode, type ExitCodeValue, OpsError, usageError } from "./errors";
 import type { DeploymentRecord } from "./github";
 import { deletePrImageTags, type ImageCleanup, type RegistryTags } from "./images";
-import { type CloudResource, findLeftovers } from "./leftovers";
+import { type CloudProject, type CloudResource, findLeftovers } from "./leftovers";
 import { type LogsOptions, runLogs } from "./logs";
 import { checkPrerequisites, type Probe } from "./prerequisites";
 import { driftedResources, summarisePreview } from "./preview-summary";
@@ -56,6 +56,7 @@ export interface GitHubWriter {
 export interface CloudInventory extends RegistryTags {
   listApps(): Promise<CloudResource[]>;
   listDatabases(): Promise<CloudResource[]>;
+  listProjects(): Promise<CloudProject[]>;
   delete(resource: CloudResource): Promise<void>;
 }
 
@@ -420,8 +421,9 @@ export async function reviewReap(deps: Deps, options: ReapOptions): Promise<Exit
     // Resources first, stacks second: a stack is created before its resources, so every resource listed here
     // whose stack exists finds it in the later stack listing (see findLeftovers).
     const resources = [...(await cloud.listApps()), ...(await cloud.listDatabases())];
+    const projects = await cloud.listProjects();
     const stacks = new Set((await ws.listStacks()).map((s) => shortStackName(s.name)));
-    leftovers = findLeftovers({ resources, stacks, openPrs, now: deps.now(), minAgeMs });
+    leftovers = findLeftovers({ resources, projects, stacks, openPrs, now: deps.now(), minAgeMs });
     for (const leftover of leftovers) {
       const key = `${leftover.resource.kind}:${leftover.resource.id}`;
       deps.warn(`leftover: ${leftover.reason}`);

@@ -1,11 +1,13 @@
 // The few DigitalOcean API calls the reaper needs to find (and optionally delete) resources a failed teardown left
 // behind, and that PR teardowns need to delete their image tags. Plain fetch against the public API
-// (https://docs.digitalocean.com/reference/api/); the token needs the custom scopes app:read + database:read to list,
-// and app:delete + database:delete to delete; registry:read to list image tags and registry:delete to delete them
-// (https://docs.digitalocean.com/reference/api/scopes/registry/delete: registry:delete requires registry:read).
+// (https://docs.digitalocean.com/reference/api/); the token needs the custom scopes app:read + database:read +
+// project:read to list, and app:delete + database:delete + project:delete to delete; registry:read to list image
+// tags and registry:delete to delete them (https://docs.digitalocean.com/reference/api/scopes/registry/delete:
+// registry:delete requires registry:read). Shapes: digitalocean/openapi, specification/resources (apps/models/app.yml
+// `project_id`; databases/models/database_cluster.yml `tags`, `project_id`; projects/models/project.yml).
 import { ExitCode, OpsError } from "./errors";
 import { type Fetch, globalFetch } from "./http";
-import type { CloudResource } from "./leftovers";
+import type { CloudProject, CloudResource } from "./leftovers";
 
 /** The public API's base. DIGITALOCEAN_API_URL (cli.ts) points the CLI elsewhere, e.g. a fake on 127.0.0.1 in tests. */
 export const DIGITALOCEAN_API = "https://api.digitalocean.com/v2";
@@ -18,10 +20,18 @@ interface Page {
   readonly links?: { readonly pages?: { readonly next?: string } };
 }
 interface AppsPage extends Page {
-  readonly apps?: readonly { id: string; spec?: { name?: string }; created_at?: string }[];
+  readonly apps?: readonly { id: string; spec?: { name?: string }; created_at?: string; project_id?: string }[];
 }
 interface DatabasesPage extends Page {
-  readonly databases?: readonly { id: string; name: string; created_at?: string }[] | null;
+  readonly databases?:
+    | readonly { id: string; name: string; created_at?: string; project_id?: string; tags?: string[] | null }[]
+    | null;
+}
+interface ProjectsPage extends Page {
+  readonly projects?: readonly { id: string; name: string; description?: string; created_at?: string }[] | null;
+}
+interface ProjectResourcesPage extends Page {
+  readonly resources?: readonly { urn: string }[] | null;
 }
 interface TagsPage extends Page {
   readonly tags?: readonly { tag: string }[] | null;
@@ -163,6 +173,7 @@ export class DigitalOceanClient {
         id: app.id,
         name: app.spec?.name ?? "",
         createdAt: app.created_at,
+        ...(app.project_id ? { projectId: app.project_id } : {}),
       })),
     );
   }
@@ -175,6 +186,8 @@ export class DigitalOceanClient {
         id: db.id,
         name: db.name,
         createdAt: db.created_at,
+        ...(db.project_id ? { projectId: db.project_id } : {}),
+        ...(db.tags && db.tags.length > 0 ? { tags: [...db.tags] } : {}),
       })),
     );
   }
@@ -190,6 +203,29 @@ export class DigitalOceanClient {
     return (page.deployments ?? [])
       .filter((d) => d.phase !== undefined && UNSETTLED_PHASES.has(d.phase))
       .map((d) => ({ id: d.id, phase: d.phase ?? "", causeType: d.cause_details?.type }));
+  }
+
+  /**
+   * Every project of the account. Those whose description starts with a stack identity (`pulumi:…`, see
+   * infra/project.ts) also get the number of resources still assigned to them (`GET /v2/projects/{id}/resources`),
+   * so that an empty one can be deleted; the others are never looked into.
+   */
+  async listProjects(): Promise<CloudProject[]> {
+    const pages = await this.pages<ProjectsPage>(`${this.api}/projects?page=1&per_page=${PER_PAGE}`);
+    const projects: CloudProject[] = [];
+    for (const project of pages.flatMap((page) => page.projects ?? [])) {
+      const description = project.description ?? "";
+      const listed = { id: project.id, name: project.name, description, createdAt: project.created_at };
+      if (!description.startsWith("pulumi:")) {
+        projects.push(listed);
+        continue;
+      }
+      const resources = await this.pages<ProjectResourcesPage>(
+        `${this.api}/projects/${encodeURIComponent(project.id)}/resources?page=1&per_page=${PER_PAGE}`,
+      );
+      projects.push({ ...listed, resourceCount: resources.reduce((n, page) => n + (page.resources?.length ?? 0), 0) });
+    }
+    return projects;
   }
 
   /** The names of every tag in the repository; none when the repository does not exist (404). */
@@ -208,7 +244,7 @@ export class DigitalOceanClient {
   }
 
   async delete(resource: CloudResource): Promise<void> {
-    const path = resource.kind === "app" ? "apps" : "databases";
+    const path = { app: "apps", database: "databases", project: "projects" }[resource.kind];
     await this.request(`${this.api}/${path}/${encodeURIComponent(resource.id)}`, "DELETE");
   }
 }

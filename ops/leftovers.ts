@@ -1,10 +1,13 @@
 // Cloud resources that outlived their per-PR stack: a teardown that failed half-way and then had its stack removed
-// by hand, a `stack rm --force`, a crash between creating a resource and recording it. They are found by name:
-// every physical name comes from infra/naming.ts (`newsletter-pr-42-db`), so a name tells which stack made it.
-import { physicalName, sanitizeName } from "../infra/naming";
-import { PROJECT, prStackName } from "./stacks";
+// by hand, a `stack rm --force`, a crash between creating a resource and recording it. They are found by the
+// identity the program puts on everything it creates (infra/naming.ts, stackIdentity: `pulumi:newsletter:pr-42`):
+// every stack's apps and clusters live in the stack's own DigitalOcean project, whose description carries it
+// (infra/project.ts), and clusters also carry it as a tag. A name alone proves nothing: another project, or a
+// person, may well call an app `newsletter-pr-7`. So anything without this project's identity is never touched.
+import { parseStackIdentity, sanitizeName } from "../infra/naming";
+import { PROJECT, prNumberOf } from "./stacks";
 
-export type CloudResourceKind = "app" | "database";
+export type CloudResourceKind = "app" | "database" | "project";
 
 export interface CloudResource {
   readonly kind: CloudResourceKind;
@@ -12,6 +15,20 @@ export interface CloudResource {
   readonly name: string;
   /** ISO time the provider created it. */
   readonly createdAt?: string;
+  /** The DigitalOcean project it is assigned to (apps and database clusters). */
+  readonly projectId?: string;
+  /** Its tags (database clusters). */
+  readonly tags?: readonly string[];
+}
+
+/** A DigitalOcean project, as the projects list gives it. */
+export interface CloudProject {
+  readonly id: string;
+  readonly name: string;
+  readonly description: string;
+  readonly createdAt?: string;
+  /** How many resources are still assigned to it, where that was asked (projects that carry an identity). */
+  readonly resourceCount?: number;
 }
 
 export interface Leftover {
@@ -23,6 +40,7 @@ export interface Leftover {
 
 export interface LeftoverInput {
   readonly resources: readonly CloudResource[];
+  readonly projects: readonly CloudProject[];
   /**
    * Stack names in the backend, listed AFTER the resources were: a stack is always created before its resources,
    * so any resource in `resources` whose stack exists is guaranteed to see that stack in this later listing.
@@ -35,40 +53,72 @@ export interface LeftoverInput {
   readonly project?: string;
 }
 
-/** Physical names never exceed DigitalOcean's longest name limit; only the unshortened prefix matters here. */
-const UNLIMITED = 255;
-
-/** The stack prefix every physical name of `stack` starts with: `newsletter-pr-42`. */
-export function stackNamePrefix(stack: string, project: string = PROJECT): string {
-  return physicalName({ project, stack, maxLength: UNLIMITED });
+/** The identity a project's description starts with (infra/project.ts writes `<identity> (managed by Pulumi; …)`). */
+export function projectIdentity(description: string): { project: string; stack: string } | undefined {
+  const first = /^\S+/.exec(description.trim())?.[0];
+  return first === undefined ? undefined : parseStackIdentity(first);
 }
 
-/** The PR stack whose naming produced `name`, if any: `newsletter-pr-42-db` → 42; `newsletter-pr-4` ≠ pr-42. */
-export function prOfResourceName(name: string, project: string = PROJECT): number | undefined {
-  const match = new RegExp(`^${sanitizeName(project)}-pr-([1-9][0-9]*)(?:-|$)`).exec(name);
-  if (match?.[1] === undefined) return undefined;
-  const pr = Number(match[1]);
-  const prefix = stackNamePrefix(prStackName(pr), project);
-  return name === prefix || name.startsWith(`${prefix}-`) ? pr : undefined;
+/** The stack whose identity the resource carries: a tag of its own, else its DigitalOcean project's description. */
+export function identityOf(
+  resource: CloudResource,
+  projectsById: ReadonlyMap<string, CloudProject>,
+): { project: string; stack: string } | undefined {
+  for (const tag of resource.tags ?? []) {
+    const identity = parseStackIdentity(tag);
+    if (identity !== undefined) return identity;
+  }
+  const project = resource.projectId === undefined ? undefined : projectsById.get(resource.projectId);
+  return project === undefined ? undefined : projectIdentity(project.description);
+}
+
+function oldEnough(createdAt: string | undefined, input: LeftoverInput): boolean {
+  const created = createdAt === undefined ? Number.NaN : Date.parse(createdAt);
+  return !Number.isNaN(created) && input.now.getTime() - created >= input.minAgeMs;
 }
 
 export function findLeftovers(input: LeftoverInput): Leftover[] {
-  const project = input.project ?? PROJECT;
+  const project = sanitizeName(input.project ?? PROJECT);
+  const projectsById = new Map(input.projects.map((p) => [p.id, p]));
   const leftovers: Leftover[] = [];
+  /** A per-PR stack of this project that no longer exists, or undefined. */
+  const goneStack = (identity: { project: string; stack: string } | undefined) => {
+    if (identity === undefined || identity.project !== project) return undefined; // not ours: never touched
+    const pr = prNumberOf(identity.stack);
+    if (pr === undefined) return undefined; // production's, local's or a hand-made stack's: never a leftover
+    if (input.stacks.has(identity.stack)) return undefined; // its stack exists: the stack's own destroy owns it
+    return { stack: identity.stack, pr, prState: input.openPrs.has(pr) ? "PR is still open" : "PR is closed" };
+  };
+
+  const holding = new Set<string>();
   for (const resource of input.resources) {
-    const pr = prOfResourceName(resource.name, project);
-    if (pr === undefined) continue; // production's, another project's, or someone else's: never touched
-    const stack = prStackName(pr);
-    if (input.stacks.has(stack)) continue; // its stack exists: the stack's own destroy owns it
-    const created = resource.createdAt === undefined ? undefined : Date.parse(resource.createdAt);
-    if (created === undefined || Number.isNaN(created) || input.now.getTime() - created < input.minAgeMs) continue;
-    const prState = input.openPrs.has(pr) ? "PR is still open" : "PR is closed";
+    const gone = goneStack(identityOf(resource, projectsById));
+    if (gone === undefined) continue;
+    if (resource.projectId !== undefined) holding.add(resource.projectId);
+    if (!oldEnough(resource.createdAt, input)) continue;
     leftovers.push({
       resource,
-      stack,
-      pr,
-      reason: `${resource.kind} "${resource.name}" has no stack ${stack} (${prState})`,
+      stack: gone.stack,
+      pr: gone.pr,
+      reason: `${resource.kind} "${resource.name}" has no stack ${gone.stack} (${gone.prState})`,
     });
   }
-  return leftovers.sort((a, b) => a.pr - b.pr || a.resource.name.localeCompare(b.resource.name));
+  // The stack's DigitalOcean project goes once it is empty: the API refuses to delete a project that still holds
+  // resources (412, "cannot delete a project with resources": terraform-provider-digitalocean
+  // digitalocean/project/resource_project.go), so a project whose resources go in this run goes in the next.
+  for (const p of input.projects) {
+    const gone = goneStack(projectIdentity(p.description));
+    if (gone === undefined || holding.has(p.id) || p.resourceCount !== 0 || !oldEnough(p.createdAt, input)) continue;
+    leftovers.push({
+      resource: { kind: "project", id: p.id, name: p.name, createdAt: p.createdAt },
+      stack: gone.stack,
+      pr: gone.pr,
+      reason: `project "${p.name}" is empty and has no stack ${gone.stack} (${gone.prState})`,
+    });
+  }
+  const order: Record<CloudResourceKind, number> = { app: 0, database: 1, project: 2 };
+  return leftovers.sort(
+    (a, b) =>
+      a.pr - b.pr || order[a.resource.kind] - order[b.resource.kind] || a.resource.name.localeCompare(b.resource.name),
+  );
 }

@@ -130,7 +130,11 @@ export async function runCli(argv: readonly string[], deps: commands.Deps): Prom
     )
     .option("--open-prs <numbers>", "comma-separated open PR numbers (default: asked from the GitHub API)")
     .option("--dry-run", "decide and report, destroy nothing", false)
-    .option("--delete-leftovers", "delete DigitalOcean apps and databases whose pr-* stack is gone", false)
+    .option(
+      "--delete-leftovers",
+      "delete DigitalOcean apps, databases and projects that carry the identity of a pr-* stack that is gone",
+      false,
+    )
     .option(
       "--default-ttl <duration>",
       "for PR stacks without usable tags, counted from their last update",

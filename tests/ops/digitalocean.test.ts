@@ -17,6 +17,75 @@ afterEach(async () => {
 
 const client = (token = fake.token) => new DigitalOceanClient(token, globalFetch, fake.api);
 
+describe("DigitalOceanClient: the identity of what it lists", () => {
+  it("keeps an app's project and a cluster's project and tags, as the API reference shapes them", async () => {
+    fake.addApp("a1", DIGEST, "newsletter-pr-7");
+    fake.projectOf.set("a1", "p7");
+    fake.databases.push(
+      {
+        id: "d1",
+        name: "newsletter-pr-7-db",
+        engine: "pg",
+        created_at: "2026-11-01T00:00:00Z",
+        project_id: "p7",
+        tags: ["pulumi:newsletter:pr-7"],
+      },
+      { id: "d2", name: "other", engine: "pg", created_at: "2026-11-01T00:00:00Z", tags: null },
+    );
+    expect(await client().listApps()).toEqual([
+      { kind: "app", id: "a1", name: "newsletter-pr-7", createdAt: "2026-11-01T00:00:00Z", projectId: "p7" },
+    ]);
+    expect(await client().listDatabases()).toEqual([
+      {
+        kind: "database",
+        id: "d1",
+        name: "newsletter-pr-7-db",
+        createdAt: "2026-11-01T00:00:00Z",
+        projectId: "p7",
+        tags: ["pulumi:newsletter:pr-7"],
+      },
+      { kind: "database", id: "d2", name: "other", createdAt: "2026-11-01T00:00:00Z" },
+    ]);
+  });
+
+  it("lists projects, and counts the resources only of those that carry a stack identity", async () => {
+    fake.projects.push(
+      { id: "p0", name: "Default", description: "", created_at: "t" },
+      { id: "p7", name: "newsletter-pr-7", description: "pulumi:newsletter:pr-7 (managed by Pulumi)", created_at: "t" },
+    );
+    fake.projectResources.set("p0", ["do:droplet:1"]);
+    fake.projectResources.set("p7", ["do:app:a1", "do:dbaas:d1"]);
+    expect(await client().listProjects()).toEqual([
+      { id: "p0", name: "Default", description: "", createdAt: "t" },
+      {
+        id: "p7",
+        name: "newsletter-pr-7",
+        description: "pulumi:newsletter:pr-7 (managed by Pulumi)",
+        createdAt: "t",
+        resourceCount: 2,
+      },
+    ]);
+    expect(fake.requests).toEqual([
+      "GET /v2/projects?page=1&per_page=200",
+      "GET /v2/projects/p7/resources?page=1&per_page=200",
+    ]);
+  });
+
+  it("deletes an empty project, and reports the API's refusal of one that still holds resources", async () => {
+    fake.projects.push(
+      { id: "p7", name: "newsletter-pr-7", description: "pulumi:newsletter:pr-7", created_at: "t" },
+      { id: "p8", name: "newsletter-pr-8", description: "pulumi:newsletter:pr-8", created_at: "t" },
+    );
+    fake.projectResources.set("p8", ["do:app:a8"]);
+    await client().delete({ kind: "project", id: "p7", name: "newsletter-pr-7" });
+    expect(fake.projects.map((p) => p.id)).toEqual(["p8"]);
+    await expect(client().delete({ kind: "project", id: "p8", name: "newsletter-pr-8" })).rejects.toMatchObject({
+      exitCode: 1,
+      message: expect.stringMatching(/answered 412: .*cannot delete a project with resources/),
+    });
+  });
+});
+
 describe("DigitalOceanClient", () => {
   it("lists apps across pages by following links.pages.next, with the token as bearer", async () => {
     for (let i = 0; i < 203; i++) fake.addApp(`app-${i}`, DIGEST, `newsletter-pr-${i}`, "2026-11-01T00:00:00Z");

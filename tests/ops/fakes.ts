@@ -5,7 +5,7 @@ import type { CloudInventory, Deps, GitHubWriter, PullRequestSource } from "../.
 import type { RegistryRepository } from "../../ops/digitalocean";
 import { ExitCode, OpsError } from "../../ops/errors";
 import type { DeploymentRecord } from "../../ops/github";
-import type { CloudResource } from "../../ops/leftovers";
+import type { CloudProject, CloudResource } from "../../ops/leftovers";
 import type { ProbeResult } from "../../ops/prerequisites";
 import type { PlannedStep } from "../../ops/preview-summary";
 import type { PulumiWorkspace, StackHandle, StackOutputs, WorkspaceSettings } from "../../ops/pulumi";
@@ -172,6 +172,7 @@ export class FakeCloud implements CloudInventory {
   constructor(
     readonly apps: CloudResource[] = [],
     readonly databases: CloudResource[] = [],
+    readonly projects: CloudProject[] = [],
   ) {}
   withTags(repository: string, tags: string[]): this {
     this.repositories.set(repository, [...tags]);
@@ -196,6 +197,9 @@ export class FakeCloud implements CloudInventory {
   }
   async listDatabases(): Promise<CloudResource[]> {
     return this.databases;
+  }
+  async listProjects(): Promise<CloudProject[]> {
+    return this.projects;
   }
   async delete(resource: CloudResource): Promise<void> {
     this.deleted.push(resource);

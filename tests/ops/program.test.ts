@@ -554,20 +554,31 @@ describe("review reap", () => {
     expect(report).toContain("skipped: locked by another update; next run");
   });
 
-  it("finds resources whose stack is gone and deletes them only with --delete-leftovers", async () => {
+  it("finds resources whose stack is gone by their identity and deletes them only with --delete-leftovers", async () => {
     const old = ago(48).toISOString();
+    const project = (stack: string, resourceCount: number) => ({
+      id: `p-${stack}`,
+      name: `newsletter-${stack}`,
+      description: `pulumi:newsletter:${stack} (managed by Pulumi; deleted with its stack)`,
+      createdAt: old,
+      resourceCount,
+    });
     const cloud = new FakeCloud(
       [
-        { kind: "app", id: "a-prod", name: "newsletter-production", createdAt: old },
-        { kind: "app", id: "a-5", name: "newsletter-pr-5", createdAt: old },
-        { kind: "app", id: "a-3", name: "newsletter-pr-3", createdAt: old },
+        { kind: "app", id: "a-prod", name: "newsletter-production", createdAt: old, projectId: "p-production" },
+        { kind: "app", id: "a-5", name: "newsletter-pr-5", createdAt: old, projectId: "p-pr-5" },
+        { kind: "app", id: "a-3", name: "newsletter-pr-3", createdAt: old, projectId: "p-pr-3" },
+        // Named like a PR app but without this project's identity (someone else's): never touched.
+        { kind: "app", id: "a-6", name: "newsletter-pr-6", createdAt: old },
       ],
-      [{ kind: "database", id: "d-3", name: "newsletter-pr-3-db", createdAt: old }],
+      [{ kind: "database", id: "d-3", name: "newsletter-pr-3-db", createdAt: old, tags: ["pulumi:newsletter:pr-3"] }],
+      [project("production", 2), project("pr-5", 1), project("pr-3", 2), project("pr-2", 0)],
     );
     const report = testDeps({ backend: reaperBackend(), env: cloudEnv, now: NOW, cloud });
     expect(await runCli(["review", "reap", "--open-prs", "5,6", "--summary-file", "r.md"], report)).toBe(ExitCode.ok);
     expect(cloud.deleted).toEqual([]);
     expect(report.errors).toEqual([
+      'leftover: project "newsletter-pr-2" is empty and has no stack pr-2 (PR is closed)',
       'leftover: app "newsletter-pr-3" has no stack pr-3 (PR is closed)',
       'leftover: database "newsletter-pr-3-db" has no stack pr-3 (PR is closed)',
     ]);
@@ -576,7 +587,7 @@ describe("review reap", () => {
     expect(
       await runCli(["review", "reap", "--open-prs", "5,6", "--delete-leftovers", "--summary-file", "r.md"], del),
     ).toBe(ExitCode.ok);
-    expect(cloud.deleted.map((r) => r.id)).toEqual(["a-3", "d-3"]);
+    expect(cloud.deleted.map((r) => r.id)).toEqual(["p-pr-2", "a-3", "d-3"]);
     expect(del.files.get("r.md")).toContain(
       '| app `newsletter-pr-3` | `a-3` | app "newsletter-pr-3" has no stack pr-3 (PR is closed) | deleted |',
     );

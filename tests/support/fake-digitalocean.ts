@@ -115,7 +115,22 @@ export class FakeDigitalOcean {
   }
 
   /** Managed database clusters, for the reaper's listing (databases_list_clusters.yml). */
-  readonly databases: { id: string; name: string; engine: string; created_at: string }[] = [];
+  readonly databases: {
+    id: string;
+    name: string;
+    engine: string;
+    created_at: string;
+    project_id?: string;
+    tags?: string[] | null;
+  }[] = [];
+  /**
+   * Projects (projects_list.yml → responses/projects_list.yml; models/project.yml) and the URNs assigned to each
+   * (projects_list_resources.yml → `{ resources: [{ urn, … }] }`). Apps take their project from `projectOf`.
+   */
+  readonly projects: { id: string; name: string; description: string; created_at: string }[] = [];
+  readonly projectResources = new Map<string, string[]>();
+  /** The project each app was created in (apps/models/app.yml `project_id`). */
+  readonly projectOf = new Map<string, string>();
   /** Image tags by `<registry>/<repository>` (registries_list_repositoryTags.yml). */
   readonly tags = new Map<string, string[]>();
   /** Tags whose deletion is refused, as for a token without registry:delete. */
@@ -302,6 +317,7 @@ export class FakeDigitalOcean {
       live_url: `${this.origin}/live/${app.id}`,
       live_url_base: `${this.origin}/live/${app.id}`,
       created_at: app.created_at,
+      ...(this.projectOf.has(app.id) ? { project_id: this.projectOf.get(app.id) } : {}),
       ...(active ? { active_deployment: this.deploymentJson(app, active) } : {}),
       ...(progress ? { in_progress_deployment: this.deploymentJson(app, progress) } : {}),
       ...(pinned ? { pinned_deployment: this.deploymentJson(app, pinned) } : {}),
@@ -513,6 +529,38 @@ export class FakeDigitalOcean {
           return true;
         }
         this.databases.splice(index, 1);
+        json(204, undefined);
+        return true;
+      }
+    }
+    // GET /v2/projects (projects_list.yml) → `{ projects, links, meta }`; GET /v2/projects/{project_id}/resources
+    // (projects_list_resources.yml) → `{ resources, links, meta }`; DELETE /v2/projects/{project_id}
+    // (projects_delete.yml) → 204, or 412 while resources are assigned ("cannot delete a project with resources",
+    // as terraform-provider-digitalocean's resourceDigitalOceanProjectDelete expects).
+    if (kind === "projects") {
+      if (method === "GET" && id === undefined) {
+        const { items, links, meta } = this.page(url, this.projects);
+        json(200, { projects: items, links, meta });
+        return true;
+      }
+      const project = this.projects.find((p) => p.id === id);
+      if (project === undefined) {
+        notFound();
+        return true;
+      }
+      const urns = this.projectResources.get(project.id) ?? [];
+      if (method === "GET" && rest[0] === "resources") {
+        const resources = urns.map((urn) => ({ urn, assigned_at: project.created_at, status: "ok" }));
+        const { items, links, meta } = this.page(url, resources);
+        json(200, { resources: items, links, meta });
+        return true;
+      }
+      if (method === "DELETE" && rest[0] === undefined) {
+        if (urns.length > 0) {
+          error(412, "precondition_failed", "cannot delete a project with resources");
+          return true;
+        }
+        this.projects.splice(this.projects.indexOf(project), 1);
         json(204, undefined);
         return true;
       }
