@@ -17,11 +17,17 @@
 # already has everything used here (RUN --mount for cache, bind and secret). That frontend has no COPY --link,
 # COPY --chmod or heredocs, so none are used.
 
-# Official images, pinned. Node 24 on Debian 12 to build; Google's distroless Node 24 on Debian 13 to run (no shell,
-# no package manager, user `nonroot` = 65532, node at /nodejs/bin/node). The Debian 12 distroless Node images stopped
-# receiving updates in February 2026, hence debian13. Pin the runtime by digest (`@sha256:...`) where you can resolve it.
-ARG BUILD_IMAGE=node:24.21.0-bookworm-slim
-ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs24-debian13:nonroot
+# Official images. Node 24 on Debian 12 to build; Google's distroless Node 24 on Debian 13 to run (no shell, no
+# package manager, user `nonroot` = 65532, node at /nodejs/bin/node). The Debian 12 distroless Node images stopped
+# receiving updates in February 2026, hence debian13. Pin them by digest (`name:tag@sha256:...`) once you can resolve
+# the digests (`docker buildx imagetools inspect <name:tag>`); Dependabot then moves tag and digest together.
+# They are two named stages, not ARG defaults, because Dependabot reads only image names written in FROM lines
+# (dependabot/dependabot-core#2057). BUILD_IMAGE and RUNTIME_IMAGE still replace them (a mirror, the stand-ins of
+# .ci/run): BuildKit builds only the stages the target needs, so a replaced official image is never pulled.
+ARG BUILD_IMAGE=official-build
+ARG RUNTIME_IMAGE=official-runtime
+FROM node:24.21.0-bookworm-slim AS official-build
+FROM gcr.io/distroless/nodejs24-debian13:nonroot AS official-runtime
 
 # ---------------------------------------------------------------------------------------------------------------------
 # dependencies: node_modules from the app's own lockfile (app/, not the root package: the root carries Pulumi).

@@ -19,6 +19,7 @@ import {
   cacheMountIds,
   docker,
   dockerRaw,
+  officialBaseImage,
   pruneCacheMountsSince,
   removeQuietly,
   withOwnNpmCache,
@@ -167,7 +168,7 @@ async function main(): Promise<void> {
       }),
     );
 
-    const runtimeBase = settings.args.RUNTIME_IMAGE ?? /ARG RUNTIME_IMAGE=(\S+)/.exec(source)?.[1] ?? "";
+    const runtimeBase = settings.args.RUNTIME_IMAGE ?? officialBaseImage(source, "runtime");
     // BuildKit keeps the base images it pulls to itself: `docker image inspect` sees them only once pulled.
     await ensurePulled(runtimeBase);
     const [size, baseSize, naiveSize, baseLayers] = await Promise.all([

@@ -26,6 +26,7 @@ import {
   describeWithDocker,
   docker,
   dockerRaw,
+  officialBaseImage,
   pruneCacheMountsSince,
   removeQuietly,
   withOwnNpmCache,
@@ -253,7 +254,7 @@ describeWithDocker("the container image (Dockerfile, runtime target)", () => {
       );
       const settings = imageBuildSettings({ buildArgs: baseImageBuildArgs() });
       const dockerfileSource = await readFile(settings.dockerfile, "utf8");
-      const officialBuildImage = /^ARG BUILD_IMAGE=(\S+)$/m.exec(dockerfileSource)?.[1] ?? "";
+      const officialBuildImage = officialBaseImage(dockerfileSource, "build");
       await buildImage({
         context: bareContext,
         tag: bareBase,

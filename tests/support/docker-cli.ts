@@ -19,6 +19,16 @@ export function baseImageBuildArgs(): Record<string, string> {
   return args;
 }
 
+/**
+ * The official image the Dockerfile builds `stage` from when no build arg replaces it: the `FROM <image> AS
+ * official-<stage>` line (the Dockerfile says why they are stages, not ARG defaults).
+ */
+export function officialBaseImage(dockerfileSource: string, stage: "build" | "runtime"): string {
+  const image = new RegExp(`^FROM (\\S+) AS official-${stage}$`, "m").exec(dockerfileSource)?.[1];
+  if (image === undefined) throw new Error(`the Dockerfile has no "FROM <image> AS official-${stage}" line`);
+  return image;
+}
+
 /** Run the Docker client; rejects with its stderr on a non-zero exit. */
 export async function docker(args: readonly string[], options: { timeoutMs?: number } = {}): Promise<string> {
   const { stdout } = await run(dockerBin, args, {

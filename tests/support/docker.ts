@@ -12,6 +12,7 @@ export {
   cacheMountIds,
   docker,
   dockerRaw,
+  officialBaseImage,
   type ProgramBuildSettings,
   pruneCacheMountsSince,
   removeQuietly,

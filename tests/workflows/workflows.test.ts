@@ -5,6 +5,7 @@ import { parse as parseYaml } from "yaml";
 import { ExitCode } from "../../ops/errors";
 import { runCli } from "../../ops/program";
 import { FakeBackend, FakeGitHub, testDeps } from "../ops/fakes";
+import { officialBaseImage } from "../support/docker-cli";
 import {
   expr,
   loadWorkflows,
@@ -539,6 +540,18 @@ describe("Dependabot", () => {
       "npm /",
       "npm /app",
     ]);
+  });
+
+  it("sees the Dockerfile's official base images in FROM lines, which BUILD_IMAGE and RUNTIME_IMAGE still replace", () => {
+    // Dependabot reads image names from FROM lines only, never from ARG defaults (dependabot/dependabot-core#2057).
+    const dockerfile = readText("Dockerfile");
+    expect(officialBaseImage(dockerfile, "build")).toMatch(/^node:\d+\.\d+\.\d+-bookworm-slim(@sha256:[0-9a-f]{64})?$/);
+    expect(officialBaseImage(dockerfile, "runtime")).toMatch(
+      /^gcr\.io\/distroless\/nodejs\d+-debian13:nonroot(@sha256:[0-9a-f]{64})?$/,
+    );
+    expect(dockerfile).toMatch(/^ARG BUILD_IMAGE=official-build$/m);
+    expect(dockerfile).toMatch(/^ARG RUNTIME_IMAGE=official-runtime$/m);
+    expect(dockerfile.match(/^FROM \$\{(BUILD|RUNTIME)_IMAGE\} AS \S+$/gm)?.length).toBeGreaterThanOrEqual(2);
   });
 
   it("points at directories that hold what each ecosystem reads, and misses no composite action", () => {
