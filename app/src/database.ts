@@ -4,10 +4,27 @@ import type { ConnectionOptions } from "node:tls";
 import pg from "pg";
 import type { DatabaseSettings } from "./settings";
 
+// The time budget of a request that needs the database: it answers within about 2 s, with success or a 503, however
+// Postgres fails. Waiting for a connection and running the statement each have a slice, and the slices add up to
+// less than 2 s:
+// - CONNECTION_TIMEOUT_MS: a free pooled connection, or a new one (refused, unreachable, a server that accepts the
+//   TCP connection and then says nothing);
+// - STATEMENT_TIMEOUT_MS / LOCK_TIMEOUT_MS: Postgres itself cancels a statement that runs or waits for a lock too
+//   long (https://www.postgresql.org/docs/current/runtime-config-client.html). Because the server cancels, the
+//   INSERT is rolled back: a 503 for a slow statement or a lock wait means nothing was stored;
+// - QUERY_TIMEOUT_MS: the client stops waiting when no answer comes at all (a partition, a stalled proxy), a little
+//   after the server's own cancel would have answered. This is the one 503 that can hide a stored row: the INSERT
+//   may have reached Postgres and been carried out, then or once the network recovers, with its answer lost.
+//   Subscribing is idempotent (one row per address), so a retry is safe either way.
+
 /** How long a request waits for a connection (a new one, or a free one from a busy pool) before it gets a 503. */
-export const CONNECTION_TIMEOUT_MS = 2_000;
-/** A query on a connection that stalls (a frozen server, a dropped network) fails instead of holding the request. */
-export const QUERY_TIMEOUT_MS = 5_000;
+export const CONNECTION_TIMEOUT_MS = 1_000;
+/** Server side: the longest a statement may run, lock waits included. */
+export const STATEMENT_TIMEOUT_MS = 600;
+/** Server side: the longest a statement may wait for one lock (a migration's or an operator's). */
+export const LOCK_TIMEOUT_MS = 500;
+/** Client side: a query on a connection that stalls fails instead of holding the request. */
+export const QUERY_TIMEOUT_MS = 800;
 
 /**
  * TLS for the connection, with libpq's modes in mind (https://www.postgresql.org/docs/current/libpq-ssl.html):
@@ -42,7 +59,6 @@ export function poolConfig(db: DatabaseSettings): pg.PoolConfig {
     database: db.database_name,
     ssl: tlsOptions(db),
     connectionTimeoutMillis: CONNECTION_TIMEOUT_MS,
-    query_timeout: QUERY_TIMEOUT_MS,
     max: POOL_MAX,
     application_name: "newsletter",
   };
@@ -62,11 +78,15 @@ export class DatabaseUnavailableError extends Error {
  * SQLSTATEs of an outage: class 08 (connection exception) but 08P01, 57P01-57P03 (admin shutdown, crash shutdown,
  * cannot connect now: a restart or failover), 53300 (too many connections), and class 28 (invalid authorization:
  * a rotated password is retryable once the deploy catches up). 08P01, protocol violation, means client and server
- * disagree about the wire protocol: a bug, not an outage.
+ * disagree about the wire protocol: a bug, not an outage. And the statements that could not run now but can later:
+ * 57014 (cancelled, by statement_timeout above), 55P03 (lock_timeout), 40001 and 40P01 (a serialization failure or
+ * a deadlock, which Postgres rolls back and asks to retry).
  */
 function isUnavailableSqlState(code: string): boolean {
   if (code === "08P01") return false;
-  return /^(08|28)/.test(code) || ["57P01", "57P02", "57P03", "53300"].includes(code);
+  return (
+    /^(08|28)/.test(code) || ["57P01", "57P02", "57P03", "53300", "57014", "55P03", "40001", "40P01"].includes(code)
+  );
 }
 
 /** Node's codes for a socket that could not connect, or lost its peer. */
@@ -149,7 +169,14 @@ export interface DatabaseLogger {
 
 /** A lazy pool: nothing connects until the first query, and a dead connection is replaced on the next one. */
 export function createDatabase(settings: DatabaseSettings, log: DatabaseLogger): Database {
-  const pool = new pg.Pool(poolConfig(settings));
+  const pool = new pg.Pool({
+    ...poolConfig(settings),
+    // Sent in each connection's startup packet, so every session of the service has them; the migration job, which
+    // shares poolConfig, does not (an index build may rightly take minutes).
+    statement_timeout: STATEMENT_TIMEOUT_MS,
+    lock_timeout: LOCK_TIMEOUT_MS,
+    query_timeout: QUERY_TIMEOUT_MS,
+  });
   // An idle client whose server goes away emits 'error' on the pool; unhandled, it would crash the process.
   // https://node-postgres.com/apis/pool#error
   pool.on("error", (error) => log.warn({ err: scrubbed(error, settings.password) }, "idle database connection lost"));

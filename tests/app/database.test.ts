@@ -8,6 +8,7 @@ import { type App, buildApp } from "../../app/src/app";
 import { CONNECTION_TIMEOUT_MS, isUnavailable, poolConfig, tlsOptions } from "../../app/src/database";
 import type { Settings } from "../../app/src/settings";
 import { startPostgres, type TestPostgres } from "../support/postgres";
+import { startTcpProxy } from "../support/tcp-proxy";
 import { FORM, LogCapture, migratedDatabase, REPO, settingsFor, subscriptionRows } from "./helpers";
 
 /** pg's DatabaseError as the app sees it: app/ resolves its own copy of pg, whose class is not the root copy's. */
@@ -60,7 +61,10 @@ describe("the database connection", () => {
       ["42501 a missing privilege", 500, sqlState("42501")],
       ["23505 a unique violation", 500, sqlState("23505")],
       ["53100 disk full", 500, sqlState("53100")],
-      ["57014 a cancelled query", 500, sqlState("57014")],
+      ["57014 a statement cancelled by statement_timeout", 503, sqlState("57014")],
+      ["55P03 a lock wait cut by lock_timeout", 503, sqlState("55P03")],
+      ["40001 a serialization failure", 503, sqlState("40001")],
+      ["40P01 a deadlock", 503, sqlState("40P01")],
       ["a TypeError in our code", 500, new TypeError("Cannot read properties of undefined (reading 'rows')")],
       ["a closed client used again", 500, new Error("Client was closed and is not queryable")],
       ["a pool used after end()", 500, new Error("Cannot use a pool after calling end on the pool")],
@@ -85,7 +89,7 @@ describe("the database connection", () => {
       expect(tlsOptions(db)).toEqual(expected);
     });
 
-    it("maps every database setting onto the pool, with a 2 s connection timeout", () => {
+    it("maps every database setting onto the pool, with the connection timeout", () => {
       const config = poolConfig({
         host: "db.example",
         port: 25060,
@@ -102,7 +106,7 @@ describe("the database connection", () => {
         password: "pw",
         database: "newsletter",
         ssl: { ca: "PEM", rejectUnauthorized: true },
-        connectionTimeoutMillis: 2_000,
+        connectionTimeoutMillis: CONNECTION_TIMEOUT_MS,
       });
     });
   });
@@ -146,7 +150,7 @@ describe("the database connection", () => {
       }
     });
 
-    it("answers 503 after about 2 s, not a hang, when Postgres accepts the connection but never answers", async () => {
+    it("answers 503 after the connection timeout, not a hang, when Postgres accepts the connection but never answers", async () => {
       // A server that accepts TCP connections and then says nothing, like a frozen or firewalled database.
       const sockets = new Set<Socket>();
       const blackHole = createServer((socket) => sockets.add(socket));
@@ -200,6 +204,134 @@ describe("the database connection", () => {
         await app.close();
       }
       expect(await subscriptionRows(pg, database)).toContainEqual({ email: "least@example.com", name: "test" });
+    });
+  });
+
+  describe("within 2 s, however Postgres fails", () => {
+    // Every request that needs the database answers within about 2 s: success, or 503 with retry-after.
+    const BOUND_MS = 2_000;
+    let pg: TestPostgres;
+    let settings: Settings;
+    let database: string;
+    beforeAll(async () => {
+      pg = await startPostgres();
+      settings = await migratedDatabase(pg);
+      database = settings.database.database_name;
+    });
+    afterAll(async () => {
+      await pg?.destroy();
+    });
+    const emails = async () => (await subscriptionRows(pg, database)).map((r) => r.email);
+
+    /** Runs `work` while another session holds `lock` on subscriptions; the lock is released before it returns. */
+    async function whileLocked<T>(lock: string, work: () => Promise<T>): Promise<T> {
+      const locker = await pg.client(database);
+      try {
+        await locker.query(`BEGIN; LOCK TABLE subscriptions IN ${lock} MODE`);
+        return await work();
+      } finally {
+        await locker.query("COMMIT");
+        await locker.end();
+      }
+    }
+
+    it("answers 503 within 2 s when the INSERT waits on a lock, and never stores it once the lock is gone", async () => {
+      const app = buildApp(settings, { logLevel: "silent" });
+      try {
+        expect((await subscribe(app, "warm@example.com")).statusCode).toBe(200);
+        const { result, ms } = await whileLocked("ACCESS EXCLUSIVE", async () => {
+          return timed(() => subscribe(app, "locked@example.com"));
+        });
+        expect(result.statusCode).toBe(503);
+        expect(result.headers["retry-after"]).toBe("2");
+        expect(ms).toBeLessThan(BOUND_MS);
+        // Give a statement still queued behind the lock every chance to run now that it is released.
+        await new Promise((r) => setTimeout(r, 1_000));
+        expect(await emails()).not.toContain("locked@example.com");
+        expect((await subscribe(app, "after-lock@example.com")).statusCode).toBe(200);
+      } finally {
+        await app.close();
+      }
+    });
+
+    it("answers every one of 30 concurrent requests within 2 s while a lock is held, more than the pool holds", async () => {
+      const app = buildApp(settings, { logLevel: "silent" });
+      try {
+        const answers = await whileLocked("ACCESS EXCLUSIVE", () =>
+          Promise.all(Array.from({ length: 30 }, (_, i) => timed(() => subscribe(app, `crowd${i}@example.com`)))),
+        );
+        expect(answers.map((a) => a.result.statusCode)).toEqual(answers.map(() => 503));
+        expect(Math.max(...answers.map((a) => a.ms))).toBeLessThan(BOUND_MS);
+        await new Promise((r) => setTimeout(r, 1_000));
+        expect((await emails()).filter((e) => e.startsWith("crowd"))).toEqual([]);
+      } finally {
+        await app.close();
+      }
+    });
+
+    it("answers 503 within 2 s when the statement itself is slow, and Postgres cancels it (nothing stored)", async () => {
+      const admin = await pg.client(database);
+      await admin.query(`
+        CREATE FUNCTION slow_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN PERFORM pg_sleep(3); RETURN NEW; END $$;
+        CREATE TRIGGER slow_insert BEFORE INSERT ON subscriptions FOR EACH ROW EXECUTE FUNCTION slow_insert();
+      `);
+      const app = buildApp(settings, { logLevel: "silent" });
+      try {
+        const { result, ms } = await timed(() => subscribe(app, "slow@example.com"));
+        expect(result.statusCode).toBe(503);
+        expect(ms).toBeLessThan(BOUND_MS);
+        // Past the moment the trigger would have finished, had Postgres not cancelled the statement.
+        await new Promise((r) => setTimeout(r, 3_500));
+        expect(await emails()).not.toContain("slow@example.com");
+      } finally {
+        await app.close();
+        await admin.query("DROP TRIGGER slow_insert ON subscriptions; DROP FUNCTION slow_insert()");
+        await admin.end();
+      }
+    });
+
+    it("answers 503 within 2 s when a warm pool's connections stall (a partition), then recovers", async () => {
+      const proxy = await startTcpProxy(pg);
+      const app = buildApp(settingsFor(pg, database, { APP_DATABASE__PORT: String(proxy.port) }), {
+        logLevel: "silent",
+      });
+      try {
+        // Warm: several connections open and idle in the pool.
+        const warm = await Promise.all(Array.from({ length: 5 }, (_, i) => subscribe(app, `warm${i}@example.com`)));
+        expect(warm.map((r) => r.statusCode)).toEqual([200, 200, 200, 200, 200]);
+
+        proxy.stall();
+        const stalled = await Promise.all(
+          Array.from({ length: 12 }, (_, i) => timed(() => subscribe(app, `partition${i}@example.com`))),
+        );
+        expect(stalled.map((a) => a.result.statusCode)).toEqual(stalled.map(() => 503));
+        expect(Math.max(...stalled.map((a) => a.ms))).toBeLessThan(BOUND_MS);
+        expect(stalled[0]?.result.headers["retry-after"]).toBe("2");
+
+        proxy.resume();
+        expect((await subscribe(app, "healed@example.com")).statusCode).toBe(200);
+        expect(await emails()).toContain("healed@example.com");
+      } finally {
+        await app.close();
+        await proxy.close();
+      }
+    });
+
+    it("answers 503 within 2 s when new connections to Postgres stall before it says anything", async () => {
+      const proxy = await startTcpProxy(pg);
+      proxy.stall();
+      const app = buildApp(settingsFor(pg, database, { APP_DATABASE__PORT: String(proxy.port) }), {
+        logLevel: "silent",
+      });
+      try {
+        const { result, ms } = await timed(() => subscribe(app, "cold@example.com"));
+        expect(result.statusCode).toBe(503);
+        expect(ms).toBeLessThan(BOUND_MS);
+      } finally {
+        await app.close();
+        await proxy.close();
+      }
     });
   });
 
