@@ -6,6 +6,13 @@ import type { DestinationStream } from "pino";
 import type { ZodType } from "zod";
 import { createDatabase, type Database, DatabaseUnavailableError } from "./database";
 import { BadRequestError, parseForm } from "./form";
+import {
+  notFoundOrMethodNotAllowed,
+  refuseCharset,
+  refuseContentEncoding,
+  runWhenAnswerable,
+  serverTimeouts,
+} from "./http";
 import { loggerOptions } from "./logger";
 import { healthCheckRoutes } from "./routes/health-check";
 import { subscriptionRoutes } from "./routes/subscriptions";
@@ -41,6 +48,7 @@ export function buildApp(settings: Settings, options: BuildAppOptions = {}): Fas
     // In-flight requests finish on close; idle keep-alive connections are closed at once (the default, spelled out
     // because graceful shutdown depends on it).
     forceCloseConnections: "idle",
+    ...serverTimeouts,
   });
 
   const db: Database = createDatabase(settings.database, app.log);
@@ -58,14 +66,22 @@ export function buildApp(settings: Settings, options: BuildAppOptions = {}): Fas
     if (closing) reply.header("connection", "close");
   });
 
-  // Forms only: no JSON or text parser, so any other content type is refused (415, answered as 400 below). The
-  // parser gets the raw bytes, not a string, to tell invalid UTF-8 from a real U+FFFD (form.ts).
+  // Forms only: no JSON or text parser, so any other content type is refused with 415, and so is a charset other than
+  // UTF-8 (http.ts). The parser gets the raw bytes, not a string, to tell invalid UTF-8 from a real U+FFFD (form.ts).
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(
     "application/x-www-form-urlencoded",
     { parseAs: "buffer", bodyLimit: BODY_LIMIT_BYTES },
-    async (_request: FastifyRequest, body: Buffer) => parseForm(body),
+    async (request: FastifyRequest, body: Buffer) => {
+      refuseCharset(request.headers["content-type"]);
+      return parseForm(body);
+    },
   );
+  // http.ts: compressed bodies are refused before they are read; a pipelined request runs only once it can be
+  // answered; a known path with another method is a 405.
+  app.addHook("onRequest", async (request) => refuseContentEncoding(request));
+  app.addHook("preHandler", runWhenAnswerable);
+  app.setNotFoundHandler(notFoundOrMethodNotAllowed(app));
 
   // Routes declare zod schemas; a failed parse names the field of the first problem.
   app.setValidatorCompiler(({ schema }) => (data) => {
@@ -77,16 +93,22 @@ export function buildApp(settings: Settings, options: BuildAppOptions = {}): Fas
   });
 
   app.setErrorHandler<FastifyError | BadRequestError | DatabaseUnavailableError>((error, request, reply) => {
-    if (error instanceof BadRequestError) {
-      return reply.code(400).send({ error: "invalid_request", field: error.field, message: error.message });
-    }
     if (error instanceof DatabaseUnavailableError) {
       request.log.warn({ err: error }, "database unavailable");
       return reply.code(503).header("retry-after", "2").send({ error: "unavailable", message: "try again later" });
     }
-    const badRequest = clientError(error);
-    if (badRequest !== undefined) {
-      return reply.code(400).send({ error: "invalid_request", field: badRequest.field, message: badRequest.message });
+    const mistake = error instanceof BadRequestError ? error : clientError(error);
+    if (mistake?.statusCode === 415) {
+      // The body was not read: close the connection rather than read it to find the next request. RFC 9110 §15.5.16
+      // asks a 415 for a content coding to say which codings would do.
+      if (mistake.field === "content-encoding") reply.header("accept-encoding", "identity");
+      return reply
+        .code(415)
+        .header("connection", "close")
+        .send({ error: "unsupported_media_type", field: mistake.field, message: mistake.message });
+    }
+    if (mistake !== undefined) {
+      return reply.code(400).send({ error: "invalid_request", field: mistake.field, message: mistake.message });
     }
     request.log.error({ err: error }, "request failed");
     return reply.code(500).send({ error: "internal", message: "internal error" });
@@ -97,17 +119,20 @@ export function buildApp(settings: Settings, options: BuildAppOptions = {}): Fas
   return app;
 }
 
-/** Fastify's own 4xx errors (body too large, unsupported media type, bad content-length) as a 400 naming the part. */
-function clientError(error: FastifyError | Error): { field: string; message: string } | undefined {
+/**
+ * Fastify's own 4xx errors named by the part of the request at fault: an unsupported media type is a 415, the rest
+ * (body too large, bad content-length) a 400.
+ */
+function clientError(error: FastifyError | Error): BadRequestError | undefined {
   const { code, statusCode } = error as FastifyError;
   switch (code) {
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
     case "FST_ERR_CTP_INVALID_CONTENT_TYPE":
-      return { field: "content-type", message: "content-type must be application/x-www-form-urlencoded" };
+      return new BadRequestError("content-type", "content-type must be application/x-www-form-urlencoded", 415);
     case "FST_ERR_CTP_BODY_TOO_LARGE":
-      return { field: "body", message: `body must be at most ${BODY_LIMIT_BYTES} bytes` };
+      return new BadRequestError("body", `body must be at most ${BODY_LIMIT_BYTES} bytes`);
   }
   if (statusCode !== undefined && statusCode >= 400 && statusCode < 500)
-    return { field: "body", message: error.message };
+    return new BadRequestError("body", error.message);
   return undefined;
 }

@@ -1,18 +1,24 @@
 // A strict parser for application/x-www-form-urlencoded bodies, registered by app.ts as the content-type parser.
-// Unlike the usual parsers it rejects what can't be decoded (invalid UTF-8, broken %-escapes) and repeated fields,
-// with a 400 that names the field, instead of silently turning bad bytes into U+FFFD.
+// Unlike the usual parsers it rejects what can't be decoded (invalid UTF-8, broken %-escapes), repeated fields and
+// control characters, with a 400 that names the field, instead of silently turning bad bytes into U+FFFD.
 
-/** A client mistake in the request: answered with 400 and a JSON body naming the field. */
+/**
+ * A client mistake in the request: answered with 400 (or 415 for a body in a form the service doesn't read) and a
+ * JSON body naming the field or header.
+ */
 export class BadRequestError extends Error {
   override name = "BadRequestError";
-  readonly statusCode = 400;
   constructor(
     readonly field: string,
     message: string,
+    readonly statusCode: 400 | 415 = 400,
   ) {
     super(message);
   }
 }
+
+/** A field's value after its checks, or the message that names what is wrong with it. */
+export type Checked<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly message: string };
 
 /**
  * Throws on bytes that are not UTF-8, rather than replacing them with U+FFFD: after a lenient decode, a U+FFFD can't
@@ -21,6 +27,11 @@ export class BadRequestError extends Error {
  */
 const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const AMPERSAND = 0x26;
+/**
+ * C0 controls, DEL and C1 controls (General_Category Cc), raw or %-escaped. No field may carry one: a CR/LF becomes a
+ * header injection in the mail that quotes the field, and Postgres refuses U+0000 in text outright (SQLSTATE 22021).
+ */
+const CONTROL = /\p{Cc}/u;
 const EQUALS = 0x3d;
 
 /**
@@ -36,7 +47,9 @@ export function parseForm(body: Uint8Array): Record<string, string> {
     const rawName = separator === -1 ? pair : pair.subarray(0, separator);
     const rawValue = separator === -1 ? pair.subarray(pair.length) : pair.subarray(separator + 1);
     const name = decodeComponent(rawName, "body");
+    if (CONTROL.test(name)) throw new BadRequestError("body", "field names must not contain control characters");
     const value = decodeComponent(rawValue, name);
+    if (CONTROL.test(value)) throw new BadRequestError(name, `${name} must not contain control characters`);
     if (Object.hasOwn(fields, name)) throw new BadRequestError(name, `${name} must be given only once`);
     fields[name] = value;
   }

@@ -1,6 +1,6 @@
 // The migration entry point, bundled as in the image (`node dist/migrate.js`), in its own processes.
 import { spawn } from "node:child_process";
-import { cp, mkdtemp, readFile } from "node:fs/promises";
+import { cp, mkdtemp, readdir, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,10 +12,20 @@ import {
   bundledAppLayout,
   CONFIGURATION_DIR,
   FORM,
+  REPO,
   settingsFor,
   silentMigrationLog,
   subscriptionRows,
 } from "./helpers";
+
+/** Every migration in app/migrations, by the name node-pg-migrate records (the file name without `.sql`). */
+const MIGRATIONS = (await readdir(join(REPO, "app/migrations"))).map((f) => f.replace(/\.sql$/, "")).sort();
+
+/** The up section of a migration file, to run one migration by hand on a database prepared for it. */
+async function migrationUp(file: string): Promise<string> {
+  const text = await readFile(join(REPO, "app/migrations", file), "utf8");
+  return text.split("-- Down Migration")[0] ?? "";
+}
 
 interface Run {
   readonly code: number | null;
@@ -81,7 +91,7 @@ describe("migrate (dist/migrate.js)", () => {
     const run = await migrate(database, { APP_APPLICATION__VERSION: "3f2c1ab" });
     expect(run.code).toBe(0);
     expect(run.messages[0]).toBe("newsletter 3f2c1ab migrating");
-    expect(run.messages.at(-1)).toBe("applied 1 migration(s)");
+    expect(run.messages.at(-1)).toBe(`applied ${MIGRATIONS.length} migration(s)`);
     const columns = await query<{ column_name: string; data_type: string; is_nullable: string }>(
       database,
       "SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_name = 'subscriptions' ORDER BY ordinal_position",
@@ -91,12 +101,18 @@ describe("migrate (dist/migrate.js)", () => {
       { column_name: "email", data_type: "text", is_nullable: "NO" },
       { column_name: "name", data_type: "text", is_nullable: "NO" },
       { column_name: "subscribed_at", data_type: "timestamp with time zone", is_nullable: "NO" },
+      { column_name: "email_canonical", data_type: "text", is_nullable: "YES" },
     ]);
     const unique = await query(
       database,
       "SELECT 1 FROM pg_indexes WHERE tablename = 'subscriptions' AND indexdef LIKE 'CREATE UNIQUE INDEX % (email)'",
     );
     expect(unique).toHaveLength(1);
+    const canonicalUnique = await query(
+      database,
+      "SELECT 1 FROM pg_indexes WHERE tablename = 'subscriptions' AND indexdef LIKE 'CREATE UNIQUE INDEX % (email_canonical)'",
+    );
+    expect(canonicalUnique).toHaveLength(1);
   });
 
   it("does nothing, successfully, when run a second time", async () => {
@@ -105,9 +121,9 @@ describe("migrate (dist/migrate.js)", () => {
     const second = await migrate(database);
     expect(second.code).toBe(0);
     expect(second.messages.at(-1)).toBe("already up to date");
-    expect(await query(database, "SELECT name FROM pgmigrations")).toEqual([
-      { name: "1750000000000_create-subscriptions" },
-    ]);
+    expect(await query(database, "SELECT name FROM pgmigrations ORDER BY name")).toEqual(
+      MIGRATIONS.map((name) => ({ name })),
+    );
   });
 
   it("is safe when two copies run at once: one applies, the other waits for the lock and finds nothing to do", async () => {
@@ -119,8 +135,69 @@ describe("migrate (dist/migrate.js)", () => {
     const env = { APP_DATABASE__SERVICE_USERNAME: "concurrent_service" };
     const [a, b] = await Promise.all([migrate(database, env), migrate(database, env)]);
     expect([a.code, b.code]).toEqual([0, 0]);
-    expect([a.messages.at(-1), b.messages.at(-1)].sort()).toEqual(["already up to date", "applied 1 migration(s)"]);
-    expect(await query(database, "SELECT name FROM pgmigrations")).toHaveLength(1);
+    expect([a.messages.at(-1), b.messages.at(-1)].sort()).toEqual([
+      "already up to date",
+      `applied ${MIGRATIONS.length} migration(s)`,
+    ]);
+    expect(await query(database, "SELECT name FROM pgmigrations")).toHaveLength(MIGRATIONS.length);
+  });
+
+  it("gives the rows stored before canonical addresses a canonical form, deleting none when older ones collide", async () => {
+    const database = await freshDatabase();
+    const admin = await pg.client(database);
+    try {
+      await admin.query(await migrationUp("1750000000000_create-subscriptions.sql"));
+      await admin.query(`
+        INSERT INTO subscriptions (email, name, subscribed_at) VALUES
+          ('x@example.com', 'first', '2025-01-01'),
+          ('X@EXAMPLE.COM', 'second', '2025-01-02'),
+          ('Zoe\u0308@Example.com', 'decomposed', '2025-01-03'),
+          ('zo\u00eb@example.com', 'composed', '2025-01-04'),
+          ('other@example.com', 'other', '2025-01-05')`);
+      await admin.query(await migrationUp("1760000000000_canonical-emails.sql"));
+      const { rows } = await admin.query("SELECT name, email_canonical FROM subscriptions ORDER BY subscribed_at");
+      expect(rows).toEqual([
+        { name: "first", email_canonical: "x@example.com" },
+        { name: "second", email_canonical: null },
+        { name: "decomposed", email_canonical: "zo\u00eb@example.com" },
+        { name: "composed", email_canonical: null },
+        { name: "other", email_canonical: "other@example.com" },
+      ]);
+      // From now on the constraint holds: another spelling of x@example.com is skipped, a row needs its form.
+      const again = await admin.query(
+        "INSERT INTO subscriptions (email, email_canonical, name, subscribed_at) VALUES ('x@Example.com', 'x@example.com', 'again', now()) ON CONFLICT DO NOTHING",
+      );
+      expect(again.rowCount).toBe(0);
+      await expect(
+        admin.query("INSERT INTO subscriptions (email, name, subscribed_at) VALUES ('new@example.com', 'new', now())"),
+      ).rejects.toThrow(/subscriptions_email_canonical_set/);
+    } finally {
+      await admin.end();
+    }
+  });
+
+  it("backfills a SQL_ASCII database too, where Postgres can't normalise Unicode", async () => {
+    const database = `migrate_ascii_${++databases}`;
+    const postgres = await pg.client("postgres");
+    await postgres.query(
+      `CREATE DATABASE ${database} ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0`,
+    );
+    await postgres.end();
+    const admin = await pg.client(database);
+    try {
+      await admin.query(await migrationUp("1750000000000_create-subscriptions.sql"));
+      await admin.query(`
+        INSERT INTO subscriptions (email, name, subscribed_at) VALUES
+          ('x@example.com', 'first', '2025-01-01'), ('X@EXAMPLE.COM', 'second', '2025-01-02')`);
+      await admin.query(await migrationUp("1760000000000_canonical-emails.sql"));
+      const { rows } = await admin.query("SELECT name, email_canonical FROM subscriptions ORDER BY subscribed_at");
+      expect(rows).toEqual([
+        { name: "first", email_canonical: "x@example.com" },
+        { name: "second", email_canonical: null },
+      ]);
+    } finally {
+      await admin.end();
+    }
   });
 
   it("on a database set up the DigitalOcean way, grants the app user exactly CONNECT, USAGE and INSERT, and the service then works as that user", async () => {
@@ -224,9 +301,9 @@ describe("migrate (dist/migrate.js)", () => {
       await holder.end();
     }
     // Once the holder is gone, the same call migrates.
-    expect(await runMigrations(settingsFor(pg, database), silentMigrationLog, { lockTimeoutMs: 500 })).toEqual([
-      "1750000000000_create-subscriptions",
-    ]);
+    expect(await runMigrations(settingsFor(pg, database), silentMigrationLog, { lockTimeoutMs: 500 })).toEqual(
+      MIGRATIONS,
+    );
   });
 
   it("exits 1 without printing the password when it cannot connect", async () => {

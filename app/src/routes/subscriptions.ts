@@ -1,38 +1,38 @@
 import type { FastifyInstance } from "fastify";
-import isEmail from "validator/lib/isEmail.js";
 import { z } from "zod";
 import type { Database } from "../database";
+import { parseEmailAddress } from "../email-address";
+import type { Checked } from "../form";
+import { parsePersonName } from "../person-name";
 import { subscribe } from "../subscriptions";
 
 /** Characters a name may not contain (Zero To Production, chapter 6): they'd help an injection somewhere downstream. */
 const FORBIDDEN_IN_NAME = /[/()"<>\\{}]/;
-export const MAX_NAME_GRAPHEMES = 256;
 
-const graphemes = new Intl.Segmenter("en", { granularity: "grapheme" });
-/** What a person sees as characters: "é" written as e + U+0301, or a family emoji, counts as one. */
-function graphemeCount(text: string): number {
-  let count = 0;
-  for (const _ of graphemes.segment(text)) count++;
-  return count;
+/** A zod transform from a check that returns either the value or the message naming what is wrong. */
+function checked<T>(check: (raw: string) => Checked<T>) {
+  return (raw: string, context: z.RefinementCtx) => {
+    const result = check(raw);
+    if (result.ok) return result.value;
+    context.addIssue({ code: "custom", message: result.message });
+    return z.NEVER;
+  };
 }
 
-/** The form, as the route declares it. Issues are checked in this order, and the first one names the field. */
+/**
+ * The form, as the route declares it. Issues are checked in this order, and the first one names the field.
+ * person-name.ts says what counts as a visible name, email-address.ts when two addresses are one subscriber.
+ */
 export const SubscriptionForm = z.preprocess(
   (body) => body ?? {},
   z.object({
     name: z
       .string({ error: "name is required" })
-      .trim()
-      .min(1, { error: "name must not be empty" })
-      .refine((name) => graphemeCount(name) <= MAX_NAME_GRAPHEMES, {
-        error: `name must be at most ${MAX_NAME_GRAPHEMES} characters`,
-      })
+      .transform(checked(parsePersonName))
       .refine((name) => !FORBIDDEN_IN_NAME.test(name), {
         error: 'name must not contain any of / ( ) " < > \\ { }',
       }),
-    email: z
-      .string({ error: "email is required" })
-      .refine((email) => isEmail(email), { error: "email must be a valid email address" }),
+    email: z.string({ error: "email is required" }).transform(checked(parseEmailAddress)),
   }),
 );
 export type SubscriptionForm = z.output<typeof SubscriptionForm>;
