@@ -112,7 +112,7 @@ export async function runWhenAnswerable(request: FastifyRequest, reply: FastifyR
         });
   // Node keeps parsing what is buffered after a response that closes the connection has ended the socket's writing
   // side (destroySoon), and hands the next request a socket that can no longer carry its answer.
-  if (answerable && connection.writable) return;
+  if (answerable && connection.writableEnded !== true && connection.destroyed !== true) return;
   reply.hijack();
   request.log.info("pipelined request dropped unanswered: an earlier response closed the connection");
 }

@@ -1,10 +1,11 @@
 // The real entry point, bundled as in the image (`node dist/server.js` from the app's folder), in its own process.
 import { type ChildProcess, spawn } from "node:child_process";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appProcessEnv, untilListening as untilHealthy } from "../support/app-process";
 import { freePort, startPostgres, type TestPostgres } from "../support/postgres";
-import { bundledAppLayout, FORM, migratedDatabase, subscriptionRows } from "./helpers";
+import { bundledAppLayout, migratedDatabase, subscriptionRows } from "./helpers";
 
 interface Running {
   readonly child: ChildProcess;
@@ -53,42 +54,48 @@ describe("the server process (dist/server.js)", () => {
     });
   }
 
-  /** Resolves once Postgres shows an INSERT waiting on a lock: the request is in flight, inside the app. */
-  async function untilInsertWaits(): Promise<void> {
-    const client = await pg.client("postgres");
-    try {
-      for (let i = 0; i < 200; i++) {
-        const { rowCount } = await client.query(
-          "SELECT 1 FROM pg_stat_activity WHERE application_name = 'newsletter' AND wait_event_type = 'Lock'",
-        );
-        if (rowCount) return;
-        await new Promise((r) => setTimeout(r, 25));
-      }
-      throw new Error("the INSERT never reached Postgres");
-    } finally {
-      await client.end();
-    }
+  /** A connection to the server that has sent `data` (maybe nothing), and whether the server has closed it. */
+  async function openConnection(server: Running, data: string) {
+    const socket = connect(Number(new URL(server.url).port), "127.0.0.1");
+    await new Promise<void>((resolve, reject) => {
+      socket.once("connect", resolve);
+      socket.once("error", reject);
+    });
+    socket.on("error", () => {});
+    let received = "";
+    socket.on("data", (chunk) => {
+      received += chunk;
+    });
+    const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+    if (data !== "") socket.write(data);
+    return { socket, closed, received: () => received };
   }
 
   /**
-   * A POST /subscriptions that is in flight inside the app: its INSERT waits on a lock this test holds on the table.
-   * `release` lets it through; `outcome` is the HTTP status, or "connection closed".
+   * A POST /subscriptions that is in flight: the app has its headers and part of its body, and waits for the rest
+   * (a slow upload). The database can't hold a request for long (every statement is bounded, app/src/database.ts), so
+   * a slow body is what keeps one in flight for as long as a test needs. `release` sends the rest; `outcome` is the
+   * HTTP status, or "connection closed" when the server cut the connection without answering.
    */
   async function stuckSubscription(server: Running, email: string) {
-    const locker = await pg.client(database);
-    await locker.query("BEGIN; LOCK TABLE subscriptions IN ACCESS EXCLUSIVE MODE");
-    const outcome = fetch(`${server.url}/subscriptions`, {
-      method: "POST",
-      headers: FORM,
-      body: `name=in%20flight&email=${encodeURIComponent(email)}`,
-    }).then(
-      (r) => r.status,
-      () => "connection closed",
-    );
-    await untilInsertWaits();
+    const body = `name=in%20flight&email=${encodeURIComponent(email)}`;
+    const head = [
+      "POST /subscriptions HTTP/1.1",
+      "Host: 127.0.0.1",
+      "Content-Type: application/x-www-form-urlencoded",
+      `Content-Length: ${body.length}`,
+      "",
+      "",
+    ].join("\r\n");
+    const connection = await openConnection(server, `${head}${body.slice(0, 5)}`);
+    // Time for the server to parse the headers and hand the request to the app.
+    await new Promise((r) => setTimeout(r, 300));
+    const outcome = connection.closed.then(() => {
+      const status = /^HTTP\/1\.1 (\d{3})/.exec(connection.received())?.[1];
+      return status === undefined ? "connection closed" : Number(status);
+    });
     const release = async () => {
-      await locker.query("COMMIT");
-      await locker.end();
+      if (!connection.socket.destroyed) connection.socket.write(body.slice(5));
     };
     return { outcome, release };
   }
@@ -117,6 +124,47 @@ describe("the server process (dist/server.js)", () => {
     expect(await server.exited).toBe(0);
     expect(await subscriptionRows(pg, database)).toContainEqual({ email: "inflight@example.com", name: "in flight" });
     expect(server.lines.map((l) => JSON.parse(l).msg)).toEqual(expect.arrayContaining(["shutting down", "stopped"]));
+  });
+
+  it("on SIGTERM exits 0 at once when connections are open but idle, silent or half-way through their headers", async () => {
+    const server = await start();
+    await untilListening(server);
+    const connections = await Promise.all([
+      // A load balancer's TCP check, or a pre-opened connection: nothing sent.
+      openConnection(server, ""),
+      // Part of a request's headers.
+      openConnection(server, "POST /subscriptions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Ty"),
+      // A keep-alive connection between two requests.
+      openConnection(server, "GET /health_check HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+    ]);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(connections[2]?.received()).toMatch(/^HTTP\/1\.1 200/);
+
+    const signalled = Date.now();
+    server.child.kill("SIGTERM");
+    expect(await server.exited).toBe(0);
+    // The grace period is 8 s (base.yaml); nothing in flight means no reason to wait for it.
+    expect(Date.now() - signalled).toBeLessThan(1_500);
+    await Promise.all(connections.map((c) => c.closed));
+    for (const connection of connections) connection.socket.destroy();
+  });
+
+  it("lets the request in flight finish when SIGTERM comes twice, and exits 0", async () => {
+    const server = await start();
+    await untilListening(server);
+    const request = await stuckSubscription(server, "twice@example.com");
+    server.child.kill("SIGTERM");
+    await new Promise((r) => setTimeout(r, 200));
+    // Orchestrators resend the signal; so do people.
+    server.child.kill("SIGTERM");
+    await new Promise((r) => setTimeout(r, 500));
+    expect(server.child.exitCode).toBeNull();
+    expect(server.child.signalCode).toBeNull();
+
+    await request.release();
+    expect(await request.outcome).toBe(200);
+    expect(await server.exited).toBe(0);
+    expect(await subscriptionRows(pg, database)).toContainEqual({ email: "twice@example.com", name: "in flight" });
   });
 
   it("cuts off a request still running when the grace period is over, and exits 1", async () => {
