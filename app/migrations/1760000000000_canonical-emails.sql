@@ -6,16 +6,21 @@ ALTER TABLE subscriptions ADD COLUMN email_canonical text;
 
 -- Rows stored before: lower(normalize(email, NFC)) is what the service computes for an address with an ASCII domain
 -- and an unquoted local part, which is nearly every address. An internationalised domain or a quoted local part gets
--- an approximation here (the punycode conversion only exists in the service). Where older rows already share a
--- canonical form (x@example.com and x@EXAMPLE.COM), the earliest keeps it and the later ones keep NULL: nothing is
--- deleted, and a unique constraint lets NULLs repeat.
-UPDATE subscriptions AS s
-SET email_canonical = ranked.canonical
-FROM (
-  SELECT id, lower(normalize(email, NFC)) AS canonical,
-         row_number() OVER (PARTITION BY lower(normalize(email, NFC)) ORDER BY subscribed_at, id) AS rank
+-- an approximation here (the punycode conversion only exists in the service). normalize() needs a UTF8 database
+-- (https://www.postgresql.org/docs/current/functions-string.html); a SQL_ASCII one only gets lower(). Where older
+-- rows already share a canonical form (x@example.com and x@EXAMPLE.COM), the earliest keeps it and the later ones
+-- keep NULL: nothing is deleted, and a unique constraint lets NULLs repeat.
+WITH canonical AS (
+  SELECT id, subscribed_at,
+         CASE WHEN current_setting('server_encoding') = 'UTF8' THEN lower(normalize(email, NFC)) ELSE lower(email) END
+           AS form
   FROM subscriptions
-) AS ranked
+), ranked AS (
+  SELECT id, form, row_number() OVER (PARTITION BY form ORDER BY subscribed_at, id) AS rank FROM canonical
+)
+UPDATE subscriptions AS s
+SET email_canonical = ranked.form
+FROM ranked
 WHERE s.id = ranked.id AND ranked.rank = 1;
 
 ALTER TABLE subscriptions ADD CONSTRAINT subscriptions_email_canonical_key UNIQUE (email_canonical);
