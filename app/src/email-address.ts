@@ -16,7 +16,7 @@
 // only, and applying them elsewhere would merge different people.
 import { domainToASCII } from "node:url";
 import isEmail from "validator/lib/isEmail.js";
-import type { Checked } from "./form";
+import { type Checked, CONTROL } from "./form";
 
 /** An address as typed, and the form that identifies its subscriber. */
 export interface EmailAddress {
@@ -31,8 +31,6 @@ export interface EmailAddress {
  * how one address poses as another.
  */
 const INVISIBLE = /[\p{White_Space}\p{Cf}\p{Default_Ignorable_Code_Point}]/u;
-/** C0, DEL and C1 controls: a CR/LF in a quoted local part is a header injection in the mail that quotes it. */
-const CONTROL = /\p{Cc}/u;
 /** RFC 5321 §4.1.2 Dot-string, with RFC 6531's UTF-8 in atoms: what needs no quotes. */
 const DOT_STRING = /^[\w!#$%&'*+\-/=?^`{|}~\u{80}-\u{10FFFF}]+(?:\.[\w!#$%&'*+\-/=?^`{|}~\u{80}-\u{10FFFF}]+)*$/u;
 

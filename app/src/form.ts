@@ -31,7 +31,7 @@ const AMPERSAND = 0x26;
  * C0 controls, DEL and C1 controls (General_Category Cc), raw or %-escaped. No field may carry one: a CR/LF becomes a
  * header injection in the mail that quotes the field, and Postgres refuses U+0000 in text outright (SQLSTATE 22021).
  */
-const CONTROL = /\p{Cc}/u;
+export const CONTROL = /\p{Cc}/u;
 const EQUALS = 0x3d;
 
 /**

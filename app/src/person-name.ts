@@ -15,7 +15,7 @@
 //   sets on a run of combining marks. The longest real clusters (emoji ZWJ sequences with skin tones, tag-sequence
 //   flags, Tibetan stacks) stay well under it; "Zalgo" towers of thousands of marks do not.
 
-import type { Checked } from "./form";
+import { type Checked, CONTROL } from "./form";
 
 const graphemes = new Intl.Segmenter("en", { granularity: "grapheme" });
 const VISIBLE_CATEGORY = /[\p{L}\p{N}\p{P}\p{S}]/u;
@@ -23,7 +23,6 @@ const IGNORABLE = /\p{Default_Ignorable_Code_Point}/u;
 const BLANK_SYMBOLS = new Set(["\u2800"]);
 const BIDI_CONTROL = /\p{Bidi_Control}/u;
 const SEPARATOR = /[\u2028\u2029]/u;
-const CONTROL = /\p{Cc}/u;
 export const MAX_NAME_GRAPHEMES = 256;
 export const MAX_CODE_POINTS_PER_GRAPHEME = 31;
 
