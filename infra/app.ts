@@ -7,13 +7,15 @@ import { type AppSettings, NO_APP_SETTINGS } from "./env";
 import { KEEP_PROJECT } from "./project";
 
 /**
- * How long `pulumi up` waits for a deployment. The provider waits for the deployment to go live, and a first deploy
- * (pull the image, run the PRE_DEPLOY job, pass the health checks, and for a dev database provision it) can outlast
- * the provider's default of 30 minutes. The provider declares only a create timeout (`Create:
- * schema.DefaultTimeout(30 * time.Minute)`) and waits for an update's deployment with that same value
- * (`d.Timeout(schema.TimeoutCreate)` in resourceDigitalOceanAppUpdate; terraform-provider-digitalocean
- * digitalocean/app/resource_app.go). On an update the Pulumi engine sends only `update`, and whether the bridge
- * hands it to the provider as its create timeout depends on the bridge's version, so both are set.
+ * How long the first `pulumi up` waits for the app's first deployment (pull the image, run the PRE_DEPLOY job, pass
+ * the health checks, and for a dev database provision it), which can outlast the provider's default of 30 minutes.
+ * `digitalocean_app` declares only a create timeout (`Timeouts: Create: schema.DefaultTimeout(30 * time.Minute)`),
+ * and an update waits for its deployment with that create timeout (`d.Timeout(schema.TimeoutCreate)` in
+ * resourceDigitalOceanAppUpdate; digitalocean/terraform-provider-digitalocean, digitalocean/app/resource_app.go).
+ * On an update the engine hands the provider only the resource's `update` timeout, which the bridge drops with
+ * "Resource does not support customTimeouts, ignoring: update=..." because the resource has no update slot
+ * (pulumi/pulumi-terraform-bridge, pkg/tfshim/sdk-v2/provider2.go, configWithTimeouts). So only `create` is set:
+ * the first deploy waits up to this, every later deploy up to the provider's 30 minutes.
  */
 export const DEPLOY_TIMEOUT = "60m";
 
@@ -48,7 +50,7 @@ export class AppPlatformApp extends pulumi.ComponentResource {
     const app = new digitalocean.App(
       `${name}-app`,
       { spec, projectId: args.projectId },
-      { parent: this, customTimeouts: { create: DEPLOY_TIMEOUT, update: DEPLOY_TIMEOUT }, ...KEEP_PROJECT },
+      { parent: this, customTimeouts: { create: DEPLOY_TIMEOUT }, ...KEEP_PROJECT },
     );
     this.id = app.id;
     this.liveUrl = app.liveUrl;
