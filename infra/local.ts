@@ -73,13 +73,7 @@ export class LocalDeployment extends pulumi.ComponentResource {
       ...(network ? [network] : []),
     ]);
     const migrate = this.createContainer(`${name}-migrate`, spec.migrate, image.repoDigest, networkMode, [postgres]);
-    const app = this.createContainer(
-      `${name}-app`,
-      spec.app,
-      afterSuccessfulMigration(migrate, image.repoDigest),
-      networkMode,
-      [migrate],
-    );
+    const app = this.createContainer(`${name}-app`, spec.app, image.repoDigest, networkMode, [migrate], migrate);
 
     this.url = pulumi.output(spec.url);
     this.postgresContainerName = postgres.name;
@@ -142,6 +136,8 @@ export class LocalDeployment extends pulumi.ComponentResource {
     image: pulumi.Input<string>,
     networkMode: pulumi.Input<string>,
     dependsOn: pulumi.Resource[],
+    /** A one-shot container that must have exited 0 before this one is created or changed. */
+    gate?: docker.Container,
   ): docker.Container {
     return new docker.Container(
       logicalName,
@@ -174,7 +170,16 @@ export class LocalDeployment extends pulumi.ComponentResource {
               // `pulumi up` returns once Docker reports the container healthy, not merely started.
               wait: true,
               waitTimeout: 120,
-              destroyGraceSeconds: spec.stopGraceSeconds,
+              // The gate rides on a property the provider updates in place (destroy_grace_seconds has no ForceNew
+              // in kreuzwerker/terraform-provider-docker, internal/provider/resource_docker_container.go). When the
+              // migration container is replaced (delete-before-replace: pulumi/pulumi-docker provider/resources.go
+              // sets DeleteBeforeReplace for docker_container), the engine deletes first only the dependents whose
+              // provider diff, with the dependent properties unknown, asks for a replacement (pulumi/pulumi v3.248.0,
+              // pkg/resource/deploy/step_generator.go, calculateDependentReplacements). Carried by `image` (ForceNew),
+              // the gate made the engine delete the serving app before the new migration ran; carried here, the
+              // old app keeps serving until the migration has exited 0, and is replaced only then.
+              destroyGraceSeconds:
+                gate === undefined ? spec.stopGraceSeconds : afterSuccessfulMigration(gate, spec.stopGraceSeconds),
             }),
       },
       {
@@ -194,17 +199,14 @@ function dockerEnvs(vars: readonly EnvVar<pulumi.Output<string> | string>[]): pu
 }
 
 /**
- * The image for the app container, available only once the migration container has exited 0. The Docker provider
- * waits for an attached container to stop but does not fail on its exit code; it records it in `exitCode`
- * (kreuzwerker/terraform-provider-docker, resource_docker_container_funcs.go: `attach` → ContainerWait, then
- * `exit_code` is set on read). Failing here stops `pulumi up` before the app starts on an unmigrated database, as a
- * failed PRE_DEPLOY job stops an App Platform rollout.
+ * `value`, available only once the migration container has exited 0. The Docker provider waits for an attached
+ * container to stop but does not fail on its exit code; it records it in `exitCode` (kreuzwerker/terraform-provider-docker,
+ * internal/provider/resource_docker_container_funcs.go: resourceDockerContainerCreate waits with ContainerWait when
+ * `attach` is set, and resourceDockerContainerRead sets `exit_code` once the container is not running). Failing here
+ * stops `pulumi up` before the app is created or replaced, as a failed PRE_DEPLOY job stops an App Platform rollout.
  */
-export function afterSuccessfulMigration(
-  migrate: docker.Container,
-  image: pulumi.Output<string>,
-): pulumi.Output<string> {
-  return pulumi.all([migrate.exitCode, migrate.name, migrate.urn, image]).apply(([exitCode, name, urn, id]) => {
+export function afterSuccessfulMigration<T>(migrate: docker.Container, value: pulumi.Input<T>): pulumi.Output<T> {
+  return pulumi.all([migrate.exitCode, migrate.name, migrate.urn, value]).apply(([exitCode, name, urn, passed]) => {
     if (exitCode !== 0) {
       throw new Error(
         `The migrations failed: container ${name} exited with code ${exitCode}. See \`docker logs ${name}\`, ` +
@@ -212,6 +214,6 @@ export function afterSuccessfulMigration(
           "(a new image reruns them by itself).",
       );
     }
-    return id;
+    return passed as T;
   });
 }

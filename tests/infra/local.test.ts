@@ -135,6 +135,21 @@ describe("the local stack (infra/index.ts, stack `local`) under Pulumi mocks", (
     expect(migrate.image).toBe(image);
   });
 
+  it("keeps the old app serving while a replaced migration container runs: only an in-place property waits on it", async () => {
+    // On a delete-before-replace of the migration container the engine first deletes every dependent whose
+    // dependent properties force a replacement (pulumi/pulumi pkg/resource/deploy/step_generator.go,
+    // calculateDependentReplacements). The app's image (ForceNew) must not come from the migration container.
+    const run = await upLocal();
+    const migrateUrn = urnOf(find(run, CONTAINER, "local-migrate"));
+    const app = find(run, CONTAINER, "local-app");
+    const fromMigration = Object.entries(app.propertyDependencies)
+      .filter(([, urns]) => urns.includes(migrateUrn))
+      .map(([key]) => key);
+    expect(fromMigration).toEqual(["destroyGraceSeconds"]);
+    expect(app.inputs.destroyGraceSeconds).toBe(10);
+    expect(app.dependencies).toContain(migrateUrn);
+  });
+
   it("gives the app and the migrations the variables of the App Platform spec, with local values", async () => {
     const run = await upLocal();
     const connection = {

@@ -35,9 +35,13 @@ export interface RecordedResource {
   readonly deleteBeforeReplace: boolean;
   readonly ignoreChanges: readonly string[];
   readonly createTimeout: string | undefined;
+  /** Every custom timeout the engine receives (create, update, delete), unset ones left out. */
+  readonly customTimeouts: Readonly<Record<string, string>>;
   readonly dependencies: readonly string[];
   /** The `replacementTrigger` option: a change to it from the last run replaces the resource. */
   readonly replacementTrigger: unknown;
+  /** Per input property, the URNs its value came from: what the engine's dependent-replacement check reads. */
+  readonly propertyDependencies: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface RecordedCall {
@@ -146,6 +150,9 @@ async function mockState(
     case "docker:index/remoteImage:RemoteImage":
       return { ...inputs, imageId: fakeDigest(String(inputs.name)) };
     case "docker:index/container:Container":
+      // An attached container has stopped when create returns, and Read records its `exit_code`; a running one has
+      // none (kreuzwerker/terraform-provider-docker, internal/provider/resource_docker_container_funcs.go,
+      // resourceDockerContainerRead: `if !container.State.Running { d.Set("exit_code", ...) }`).
       return inputs.attach === true ? { ...inputs, exitCode: 0 } : inputs;
     case "digitalocean:index/databaseCluster:DatabaseCluster":
       return {
@@ -357,8 +364,10 @@ export async function runProgram(
       deleteBeforeReplace: req.getDeletebeforereplace(),
       ignoreChanges: req.getIgnorechangesList(),
       createTimeout: req.getCustomtimeouts()?.getCreate() || undefined,
+      customTimeouts: customTimeoutsOf(req),
       dependencies: req.getDependenciesList(),
       replacementTrigger: req.getReplacementTrigger()?.toJavaScript(),
+      propertyDependencies: propertyDependenciesOf(req),
     });
     return register(req, callback);
   };
@@ -397,6 +406,20 @@ async function importAndResolve(
   return { resources, calls, outputs };
 }
 
+function propertyDependenciesOf(req: RegisterRequest): Record<string, string[]> {
+  const result: Record<string, string[]> = {};
+  req.getPropertydependenciesMap().forEach((deps, key) => {
+    result[key] = deps.getUrnsList();
+  });
+  return result;
+}
+
+function customTimeoutsOf(req: RegisterRequest): Record<string, string> {
+  const timeouts = req.getCustomtimeouts();
+  const all = { create: timeouts?.getCreate(), update: timeouts?.getUpdate(), delete: timeouts?.getDelete() };
+  return Object.fromEntries(Object.entries(all).filter((entry): entry is [string, string] => !!entry[1]));
+}
+
 /** The wire form of a secret value: `{ [SECRET_SIG]: SECRET_VALUE, value }` (pulumi runtime/rpc specialSigKey). */
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
@@ -428,7 +451,10 @@ interface RegisterRequest {
   getProtect(): boolean | undefined;
   getRetainondelete(): boolean | undefined;
   getDeletebeforereplace(): boolean;
-  getCustomtimeouts(): { getCreate(): string } | undefined;
+  getCustomtimeouts(): { getCreate(): string; getUpdate(): string; getDelete(): string } | undefined;
+  getPropertydependenciesMap(): {
+    forEach(callback: (deps: { getUrnsList(): string[] }, key: string) => void): void;
+  };
   getDependenciesList(): string[];
   getIgnorechangesList(): string[];
   getObject(): unknown;
