@@ -26,12 +26,15 @@ function gitHead(): Promise<string | undefined> {
   });
 }
 
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
 const deps: Deps = {
   repoRoot,
   env: process.env,
   now: () => new Date(),
   openWorkspace,
   probe: systemProbe,
+  sleep,
   print: (text) => console.log(text),
   progress: (text) => process.stdout.write(text),
   warn: (text) => console.error(text),
@@ -62,7 +65,7 @@ const deps: Deps = {
         ? new AppPlatformClient(process.env.DIGITALOCEAN_TOKEN, globalFetch, api)
         : undefined,
     fetch: globalFetch,
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    sleep,
     nowMs: () => Date.now(),
   },
 };

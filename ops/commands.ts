@@ -2,6 +2,7 @@
 // Pulumi workspace, a fake probe and recorded API clients. cli.ts wires the real ones.
 
 import { randomBytes } from "node:crypto";
+import { localNames } from "../infra/local-spec";
 import { LOCAL_STATE_DIR, type StackEnvironment, stackEnvironment } from "./backend";
 import { type DeploymentTools, explainFailedUp, refuseWhilePinned, verifyAfterUp } from "./deployments";
 import { ExitCode, type ExitCodeValue, OpsError, usageError } from "./errors";
@@ -66,6 +67,8 @@ export interface Deps {
   now(): Date;
   readonly openWorkspace: OpenWorkspace;
   readonly probe: Probe;
+  /** Waits (between health checks). */
+  sleep(ms: number): Promise<void>;
   /** A line for people (stdout). */
   print(text: string): void;
   /** Pulumi's streamed progress (stdout, unbuffered). */
@@ -93,11 +96,11 @@ async function open(
   stack: StackRef,
   needs: { minimumPulumi?: string; label?: string } = {},
 ): Promise<{ ws: PulumiWorkspace; env: StackEnvironment }> {
-  await checkPrerequisites(deps.probe, {
-    pulumi: true,
-    docker: stack.kind === "local",
-    minimumPulumi: needs.minimumPulumi,
-  });
+  // Every stack needs the Docker engine, whatever the command: each program holds docker resources (the image it
+  // builds; the local containers), and the docker provider pings the daemon when it is configured, before any step
+  // (pulumi/pulumi-docker provider/provider.go, Configure → configureDockerClient(config, true) → cli.Ping in
+  // provider/image.go), which preview, refresh and destroy do too.
+  await checkPrerequisites(deps.probe, { pulumi: true, docker: true, minimumPulumi: needs.minimumPulumi });
   const env = stackEnvironment(stack, deps.env, deps.repoRoot);
   if (stack.kind === "local") await deps.ensureDir(`${deps.repoRoot}/${LOCAL_STATE_DIR}`);
   deps.print(`${needs.label ?? `stack ${stack.name}`}: state in ${env.backend}`);
@@ -166,6 +169,7 @@ export async function up(deps: Deps, rawStack: string, options: { summaryFile?: 
   if (stack.kind === "local") {
     await ensureLocalPostgresPassword(deps, handle);
     const outputs = await handle.up();
+    await waitForHealthyApp(deps, outputs);
     await printOutputs(deps, outputs);
     if (options.summaryFile !== undefined)
       await deps.writeFile(options.summaryFile, deployedHeading(stack.name, outputs));
@@ -212,13 +216,68 @@ async function upVerified(
 const LOCAL_PASSWORD_KEY = `${PROJECT}:localPostgresPassword`;
 
 /**
- * The first `up local` generates the local Postgres password and keeps it as a stack secret, so a fresh machine needs
- * no set-up step. Later runs find it and leave it alone: the data volume was initialised with it.
+ * The first `up local` generates the local Postgres password and keeps it as a stack secret in Pulumi.local.yaml, so
+ * a fresh machine needs no set-up step. Later runs find it and leave it alone: the data volume was initialised with
+ * it. The CLI lists Pulumi.yaml's default ("") for a key the stack never set (pkg/cmd/pulumi/config/config.go,
+ * listConfig, workspace.ApplyProjectConfig), so an empty value is as good as none.
  */
 async function ensureLocalPostgresPassword(deps: Deps, handle: StackHandle): Promise<void> {
-  if (await handle.hasConfig(LOCAL_PASSWORD_KEY)) return;
+  const current = await handle.configValue(LOCAL_PASSWORD_KEY);
+  if (current !== undefined && current !== "") return;
+  await refuseOrphanedVolume(deps, handle.name);
   await handle.setSecretConfig(LOCAL_PASSWORD_KEY, randomBytes(24).toString("base64url"));
   deps.print(`generated a Postgres password for the local stack (secret config ${LOCAL_PASSWORD_KEY})`);
+}
+
+/**
+ * A new password can't open a data volume that already exists: Postgres applies POSTGRES_PASSWORD only when it
+ * initialises an empty one. Such a volume is left when Pulumi.local.yaml was deleted by hand while the data was kept;
+ * say how to reconcile the two instead of running migrations that can only fail.
+ */
+async function refuseOrphanedVolume(deps: Deps, stack: string): Promise<void> {
+  const volume = localNames(PROJECT, stack).volume;
+  const inspected = await deps.probe.run("docker", ["volume", "inspect", "--format", "{{.Name}}", volume]);
+  if (inspected.exitCode !== 0) return;
+  throw new OpsError(
+    `The Docker volume ${volume} holds the ${stack} stack's Postgres data, initialised with a password that ` +
+      `Pulumi.${stack}.yaml no longer has. Put that password back with \`pulumi config set --secret ` +
+      `localPostgresPassword <password> --stack ${stack}\`, or delete the data with \`docker volume rm ${volume}\`, ` +
+      "then run this again.",
+    ExitCode.failed,
+  );
+}
+
+/** How often and how long `up local` checks the app's health: kreuzwerker's `wait` polls once a second. */
+const HEALTH_POLL_MS = 1_000;
+const HEALTH_ATTEMPTS = 120;
+
+/**
+ * `up local` returns once the app container reports healthy, after every update. The provider's `wait` applies only
+ * when it creates a container (kreuzwerker/terraform-provider-docker, internal/provider/resource_docker_container_funcs.go:
+ * the health loop is in resourceDockerContainerCreate, resourceDockerContainerUpdate has none), so an update, or an
+ * up that changed nothing, would otherwise pass with an app that does not answer.
+ */
+async function waitForHealthyApp(deps: Deps, outputs: StackOutputs): Promise<void> {
+  const containers = outputs.containers?.value as { app?: unknown } | undefined;
+  const app = containers?.app;
+  if (typeof app !== "string") throw new OpsError("the local stack reported no app container", ExitCode.failed);
+  let last = "no answer";
+  for (let attempt = 0; attempt < HEALTH_ATTEMPTS; attempt += 1) {
+    if (attempt > 0) await deps.sleep(HEALTH_POLL_MS);
+    const result = await deps.probe.run("docker", ["inspect", "--format", "{{json .State}}", app]);
+    if (result.exitCode !== 0) {
+      throw new OpsError(`the app container ${app} is gone after the update: ${result.stderr.trim()}`, ExitCode.failed);
+    }
+    const state = JSON.parse(result.stdout) as { Status?: string; ExitCode?: number; Health?: { Status?: string } };
+    const health = state.Health?.Status;
+    if (health === "healthy") return;
+    last = `${state.Status ?? "unknown"}, health ${health ?? "not reported"}`;
+    if (health === "unhealthy" || state.Status === "exited" || state.Status === "dead") break;
+  }
+  throw new OpsError(
+    `the app container ${app} is not healthy after the update (${last}): see \`docker logs ${app}\``,
+    ExitCode.failed,
+  );
 }
 
 export interface DestroyOptions {
@@ -233,7 +292,10 @@ export async function destroy(deps: Deps, rawStack: string, options: DestroyOpti
     throw usageError(`destroying stack ${stack.name} deletes its cloud resources: add --yes to confirm`);
   }
   const { ws } = await open(deps, stack);
-  await destroyIn(deps, ws, stack.name, { remove: options.remove });
+  // `stack rm` deletes Pulumi.<stack>.yaml (pkg/cmd/pulumi/stack/stack_remove.go), and for `local` that file holds
+  // the Postgres password the kept data volume was initialised with: keep it, so that the next `up local` opens the
+  // same data. A local stack file holds nothing else that could go stale.
+  await destroyIn(deps, ws, stack.name, { remove: options.remove, preserveConfig: stack.kind === "local" });
   return ExitCode.ok;
 }
 
@@ -246,7 +308,11 @@ async function destroyIn(
   deps: Deps,
   ws: PulumiWorkspace,
   name: string,
-  options: { remove: boolean; prImages?: { pr: number; registry: RegistryTags | undefined } },
+  options: {
+    remove: boolean;
+    preserveConfig?: boolean;
+    prImages?: { pr: number; registry: RegistryTags | undefined };
+  },
 ): Promise<ImageCleanup | undefined> {
   const handle = await ws.select(name);
   if (handle === undefined) {
@@ -255,7 +321,7 @@ async function destroyIn(
   }
   // Read before destroying: the image repository is a stack output, and the outputs go with the resources.
   const outputs = options.prImages === undefined ? undefined : await readOutputs(handle);
-  await handle.destroy({ remove: options.remove });
+  await handle.destroy({ remove: options.remove, preserveConfig: options.preserveConfig });
   deps.print(options.remove ? `destroyed and removed stack ${name}` : `destroyed the resources of stack ${name}`);
   if (options.prImages === undefined) return undefined;
   const images = await deletePrImageTags({ ...options.prImages, outputs });

@@ -34,12 +34,20 @@ export interface StackHandle {
   /** `pulumi refresh --preview-only`: what differs between the state and the cloud, changing neither. */
   previewRefresh(): Promise<PreviewOutcome>;
   up(): Promise<StackOutputs>;
-  destroy(options: { remove: boolean }): Promise<void>;
+  /**
+   * `pulumi destroy`; with `remove`, then `pulumi stack rm`, which also deletes Pulumi.<stack>.yaml (and with it the
+   * stack's secrets) unless `preserveConfig` is set.
+   */
+  destroy(options: { remove: boolean; preserveConfig?: boolean }): Promise<void>;
   outputs(): Promise<StackOutputs>;
   listTags(): Promise<Record<string, string>>;
   setTags(tags: Readonly<Record<string, string>>): Promise<void>;
-  /** Whether the stack's config sets `key` (fully qualified, e.g. `newsletter:localPostgresPassword`). */
-  hasConfig(key: string): Promise<boolean>;
+  /**
+   * The value of `key` (fully qualified, e.g. `newsletter:localPostgresPassword`) as the CLI lists it, secrets
+   * decrypted, or undefined when the key has none. The listing also carries the defaults Pulumi.yaml declares, so a
+   * key the stack never set can come back with its project default (often "").
+   */
+  configValue(key: string): Promise<string | undefined>;
   /** `pulumi config set --secret key value`: stored encrypted by the stack's secrets provider. */
   setSecretConfig(key: string, value: string): Promise<void>;
 }
@@ -145,11 +153,17 @@ function handle(stack: Stack, onOutput: (text: string) => void): StackHandle {
     up: () => guarded(what("up"), async () => toOutputs((await stack.up({ color: "never", onOutput })).outputs)),
     destroy: (options) =>
       guarded(what("destroy"), async () => {
-        await stack.destroy({ remove: options.remove, color: "never", onOutput });
+        await stack.destroy({ color: "never", onOutput });
+        // Stack#destroy({ remove: true }) runs `stack rm` with no options (pulumi/pulumi v3.248.0,
+        // sdk/nodejs/automation/stack.ts, destroy), so the removal is asked for here, where the option can be passed.
+        if (options.remove) await stack.workspace.removeStack(stack.name, { preserveConfig: options.preserveConfig });
       }),
     outputs: () => guarded(what("stack output"), async () => toOutputs(await stack.outputs())),
     listTags: () => guarded(what("stack tag ls"), () => stack.listTags()),
-    hasConfig: (key) => guarded(what("config"), async () => key in (await stack.getAllConfig())),
+    // `config --show-secrets --json` (LocalWorkspace#getAllConfig, sdk/nodejs/automation/localWorkspace.ts) lists
+    // project defaults as well: "when listing configuration values also show values coming from the project"
+    // (pkg/cmd/pulumi/config/config.go, listConfig, workspace.ApplyProjectConfig).
+    configValue: (key) => guarded(what("config"), async () => (await stack.getAllConfig())[key]?.value),
     setSecretConfig: (key, value) =>
       guarded(what(`config set --secret ${key}`), () => stack.setConfig(key, { value, secret: true })),
     setTags: (tags) =>

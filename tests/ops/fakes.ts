@@ -1,6 +1,9 @@
-// In-memory stand-ins for what the CLI talks to: a Pulumi backend (stacks with tags, outputs and planned steps),
-// a prerequisite probe, and the GitHub / DigitalOcean clients. The Pulumi CLI can't be installed here
-// (shared/WORKPLACE.md), so commands are tested down to the ops/pulumi.ts boundary against this backend.
+// In-memory stand-ins for what the CLI talks to: a Pulumi backend (stacks with tags, outputs and planned steps) and
+// the stack files beside it, a prerequisite probe that answers `docker` from the engine model the stand-in CLI uses
+// (tests/support/pulumi-standin/engine.ts), and the GitHub / DigitalOcean clients. Commands are tested down to the
+// ops/pulumi.ts boundary against this backend; ops/pulumi.ts itself runs against the stand-in `pulumi` executable
+// (tests/ops/pulumi.test.ts). Where commands depend on what the CLI does, the backend does the same, citing it.
+import * as path from "node:path";
 import type { CloudInventory, Deps, GitHubWriter, PullRequestSource } from "../../ops/commands";
 import type { RegistryRepository } from "../../ops/digitalocean";
 import { ExitCode, OpsError } from "../../ops/errors";
@@ -9,12 +12,20 @@ import type { CloudProject, CloudResource } from "../../ops/leftovers";
 import type { ProbeResult } from "../../ops/prerequisites";
 import type { PlannedStep } from "../../ops/preview-summary";
 import type { PulumiWorkspace, StackHandle, StackOutputs, WorkspaceSettings } from "../../ops/pulumi";
+import { dockerCli, type EngineState, emptyEngine } from "../support/pulumi-standin/engine";
+import { readProject } from "../support/pulumi-standin/project";
+
+/** The repository's Pulumi.yaml: its defaults are what the CLI lists for keys a stack does not set. */
+const PROJECT_DEFAULTS = readProject(path.resolve(__dirname, "../..")).defaults;
+
+/** What Pulumi.<stack>.yaml holds: config, with secret values kept apart as the secrets provider would encrypt them. */
+export interface FakeStackFile {
+  config: Record<string, string>;
+  secretKeys: string[];
+}
 
 export interface FakeStack {
   tags: Record<string, string>;
-  /** Stack config; secret values are kept apart, as the secrets provider would encrypt them. */
-  config: Record<string, string>;
-  secretKeys: string[];
   outputs: StackOutputs;
   lastUpdate?: string;
   updateInProgress?: boolean;
@@ -28,6 +39,8 @@ export interface FakeStack {
 
 export class FakeBackend {
   readonly stacks = new Map<string, FakeStack>();
+  /** The stack files in the working directory: they outlive a stack removed with --preserve-config. */
+  readonly stackFiles = new Map<string, FakeStackFile>();
   readonly calls: string[] = [];
   readonly settings: WorkspaceSettings[] = [];
   /** Drop tag writes, like a Pulumi CLI older than 3.211.0 on a DIY backend. */
@@ -35,16 +48,16 @@ export class FakeBackend {
   /** What a stack created by createOrSelect starts with (e.g. the outputs its first `up` will report). */
   createWith: Partial<FakeStack> = {};
 
-  add(name: string, stack: Partial<FakeStack> = {}): FakeStack {
+  add(name: string, stack: Partial<FakeStack> & { config?: Record<string, string> } = {}): FakeStack {
+    const { config, ...rest } = stack;
+    if (config !== undefined) this.stackFiles.set(name, { config: { ...config }, secretKeys: [] });
     const full: FakeStack = {
       tags: {},
-      config: {},
-      secretKeys: [],
       outputs: {},
       steps: [],
       changeSummary: {},
       stdout: "",
-      ...stack,
+      ...rest,
     };
     this.stacks.set(name, full);
     return full;
@@ -77,10 +90,15 @@ export class FakeBackend {
         return stack().outputs;
       },
       destroy: async (options) => {
-        this.calls.push(`destroy ${name}${options.remove ? " --remove" : ""}`);
+        const flags = `${options.remove ? " --remove" : ""}${options.remove && options.preserveConfig ? " --preserve-config" : ""}`;
+        this.calls.push(`destroy ${name}${flags}`);
         this.fail(stack(), "destroy");
-        if (options.remove) this.stacks.delete(name);
-        else stack().outputs = {};
+        stack().outputs = {};
+        if (!options.remove) return;
+        this.stacks.delete(name);
+        // `stack rm` deletes Pulumi.<stack>.yaml unless --preserve-config (pulumi/pulumi v3.248.0,
+        // pkg/cmd/pulumi/stack/stack_remove.go).
+        if (!options.preserveConfig) this.stackFiles.delete(name);
       },
       outputs: async () => stack().outputs,
       listTags: async () => ({ ...stack().tags }),
@@ -88,11 +106,15 @@ export class FakeBackend {
         this.calls.push(`tag ${name} ${Object.keys(tags).join(",")}`);
         if (!this.dropTags) Object.assign(stack().tags, tags);
       },
-      hasConfig: async (key) => key in stack().config,
+      // `config --json` lists Pulumi.yaml's defaults for keys the stack file does not set (pulumi/pulumi v3.248.0,
+      // pkg/cmd/pulumi/config/config.go, listConfig → workspace.ApplyProjectConfig).
+      configValue: async (key) => this.stackFiles.get(name)?.config[key] ?? PROJECT_DEFAULTS[key],
       setSecretConfig: async (key, value) => {
         this.calls.push(`config set --secret ${key}`);
-        stack().config[key] = value;
-        stack().secretKeys.push(key);
+        const file = this.stackFiles.get(name) ?? { config: {}, secretKeys: [] };
+        file.config[key] = value;
+        file.secretKeys.push(key);
+        this.stackFiles.set(name, file);
       },
     };
   }
@@ -215,12 +237,36 @@ export interface TestDeps extends Deps {
   readonly stepOutputs: Record<string, string>;
 }
 
+/** What the local stack's program outputs, and an engine where its app container runs with the given health. */
+export const LOCAL_CONTAINERS = {
+  postgres: "newsletter-local-postgres",
+  migrate: "newsletter-local-migrate",
+  app: "newsletter-local-app",
+  volume: "newsletter-local-pgdata",
+};
+export const localOutputs = (): StackOutputs => ({
+  url: { value: "http://127.0.0.1:8000", secret: false },
+  containers: { value: { ...LOCAL_CONTAINERS }, secret: false },
+});
+export function localEngine(appHealth: "starting" | "healthy" | "unhealthy" = "healthy"): EngineState {
+  const engine = emptyEngine();
+  engine.containers[LOCAL_CONTAINERS.app] = {
+    Status: "running",
+    Running: true,
+    ExitCode: 0,
+    Health: { Status: appHealth },
+  };
+  return engine;
+}
+
 export function testDeps(
   options: {
     backend?: FakeBackend;
     env?: Record<string, string | undefined>;
     now?: Date;
     probe?: Partial<Record<"pulumi" | "docker", ProbeResult>>;
+    /** The Docker engine `docker volume inspect` / `docker inspect` see; `probe.docker` overrides `docker info`. */
+    engine?: EngineState;
     github?: FakeGitHub;
     cloud?: FakeCloud;
     head?: string;
@@ -233,6 +279,8 @@ export function testDeps(
   const dirs: string[] = [];
   const probeCalls: string[] = [];
   const stepOutputs: Record<string, string> = {};
+  const engine = options.engine ?? emptyEngine();
+  const slept: number[] = [];
   return {
     stepOutputs,
     out,
@@ -248,11 +296,16 @@ export function testDeps(
       return backend.workspace();
     },
     probe: {
-      run: async (command) => {
-        probeCalls.push(command);
-        const key = command === "pulumi" ? "pulumi" : "docker";
-        return options.probe?.[key] ?? ok(key === "pulumi" ? "v3.248.0" : "27.3.1");
+      run: async (command, args) => {
+        probeCalls.push(command === "docker" && args[0] !== "info" ? `docker ${args[0]}` : command);
+        if (command === "pulumi") return options.probe?.pulumi ?? ok("v3.248.0");
+        if (args[0] === "info" && options.probe?.docker !== undefined) return options.probe.docker;
+        const answer = dockerCli(engine, args);
+        return { missing: false, exitCode: answer.code, stdout: answer.stdout, stderr: answer.stderr };
       },
+    },
+    sleep: async (ms) => {
+      slept.push(ms);
     },
     print: (text) => out.push(text),
     progress: (text) => out.push(text),

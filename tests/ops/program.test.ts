@@ -3,7 +3,17 @@ import { ExitCode, OpsError } from "../../ops/errors";
 import { marker } from "../../ops/github";
 import { runCli } from "../../ops/program";
 import { toTagMap } from "../../ops/tags";
-import { FakeBackend, FakeCloud, FakeGitHub, failing, missing, testDeps } from "./fakes";
+import {
+  FakeBackend,
+  FakeCloud,
+  FakeGitHub,
+  failing,
+  LOCAL_CONTAINERS,
+  localEngine,
+  localOutputs,
+  missing,
+  testDeps,
+} from "./fakes";
 
 const HOUR = 3_600_000;
 const NOW = new Date("2026-11-25T12:00:00.000Z");
@@ -74,15 +84,12 @@ describe("ops command line", () => {
 });
 
 describe("up local / destroy local", () => {
-  it("deploys the local stack from the repository's file backend and prints the URL", async () => {
+  it("deploys the local stack from the repository's file backend and prints the URL once the app is healthy", async () => {
     const backend = new FakeBackend();
-    const deps = testDeps({ backend });
-    backend.add("local", {
-      outputs: { url: { value: "http://127.0.0.1:8000", secret: false } },
-      config: { "newsletter:localPostgresPassword": "set-before" },
-    });
+    const deps = testDeps({ backend, engine: localEngine() });
+    backend.add("local", { outputs: localOutputs(), config: { "newsletter:localPostgresPassword": "set-before" } });
     expect(await runCli(["up", "local"], deps)).toBe(ExitCode.ok);
-    expect(deps.probeCalls).toEqual(["pulumi", "docker"]);
+    expect(deps.probeCalls).toEqual(["pulumi", "docker", "docker inspect"]);
     expect(deps.dirs).toEqual(["/repo/.pulumi-state"]);
     expect(backend.settings[0]).toMatchObject({
       workDir: "/repo",
@@ -96,13 +103,14 @@ describe("up local / destroy local", () => {
 
   it("creates the local stack on the first run, with a generated Postgres password kept as a stack secret", async () => {
     const backend = new FakeBackend();
-    const deps = testDeps({ backend });
+    backend.createWith = { outputs: localOutputs() };
+    const deps = testDeps({ backend, engine: localEngine() });
     expect(await runCli(["up", "local"], deps)).toBe(ExitCode.ok);
     expect(backend.calls).toEqual(["create local", "config set --secret newsletter:localPostgresPassword", "up local"]);
-    const local = backend.stacks.get("local");
-    const password = local?.config["newsletter:localPostgresPassword"] ?? "";
+    const file = backend.stackFiles.get("local");
+    const password = file?.config["newsletter:localPostgresPassword"] ?? "";
     expect(password).toMatch(/^[A-Za-z0-9_-]{32}$/);
-    expect(local?.secretKeys).toEqual(["newsletter:localPostgresPassword"]);
+    expect(file?.secretKeys).toEqual(["newsletter:localPostgresPassword"]);
     expect(deps.out.join("\n")).not.toContain(password);
   });
 
@@ -118,10 +126,45 @@ describe("up local / destroy local", () => {
 
   it("keeps the local Postgres password of an earlier run: the data volume was initialised with it", async () => {
     const backend = new FakeBackend();
-    backend.add("local", { config: { "newsletter:localPostgresPassword": "chosen-earlier" } });
-    expect(await runCli(["up", "local"], testDeps({ backend }))).toBe(ExitCode.ok);
+    backend.add("local", { outputs: localOutputs(), config: { "newsletter:localPostgresPassword": "chosen-earlier" } });
+    expect(await runCli(["up", "local"], testDeps({ backend, engine: localEngine() }))).toBe(ExitCode.ok);
     expect(backend.calls).toEqual(["up local"]);
-    expect(backend.stacks.get("local")?.config["newsletter:localPostgresPassword"]).toBe("chosen-earlier");
+    expect(backend.stackFiles.get("local")?.config["newsletter:localPostgresPassword"]).toBe("chosen-earlier");
+  });
+
+  it("fails, exit 1, when the app is not healthy after an update, not only after a create", async () => {
+    const backend = new FakeBackend();
+    backend.add("local", { outputs: localOutputs(), config: { "newsletter:localPostgresPassword": "chosen-earlier" } });
+    const deps = testDeps({ backend, engine: localEngine("unhealthy") });
+    expect(await runCli(["up", "local"], deps)).toBe(ExitCode.failed);
+    expect(deps.errors).toEqual([
+      `error: the app container ${LOCAL_CONTAINERS.app} is not healthy after the update (running, health unhealthy): ` +
+        `see \`docker logs ${LOCAL_CONTAINERS.app}\``,
+    ]);
+  });
+
+  it("waits for an app that is still starting, once a second, and gives up after two minutes", async () => {
+    const backend = new FakeBackend();
+    backend.add("local", { outputs: localOutputs(), config: { "newsletter:localPostgresPassword": "p" } });
+    const deps = testDeps({ backend, engine: localEngine("starting") });
+    expect(await runCli(["up", "local"], deps)).toBe(ExitCode.failed);
+    expect(deps.probeCalls.filter((c) => c === "docker inspect")).toHaveLength(120);
+    expect(deps.errors[0]).toContain("(running, health starting)");
+  });
+
+  it("refuses to generate a password for a data volume that already holds one, and says how to reconcile", async () => {
+    const backend = new FakeBackend();
+    const engine = localEngine();
+    engine.volumes[LOCAL_CONTAINERS.volume] = { initialisedWith: "lost-with-the-stack-file" };
+    const deps = testDeps({ backend, engine });
+    expect(await runCli(["up", "local"], deps)).toBe(ExitCode.failed);
+    expect(backend.calls).toEqual(["create local"]);
+    expect(deps.errors[0]).toBe(
+      "error: The Docker volume newsletter-local-pgdata holds the local stack's Postgres data, initialised with a " +
+        "password that Pulumi.local.yaml no longer has. Put that password back with `pulumi config set --secret " +
+        "localPostgresPassword <password> --stack local`, or delete the data with `docker volume rm " +
+        "newsletter-local-pgdata`, then run this again.",
+    );
   });
 
   it("names a stopped Docker engine and a missing Pulumi CLI with their fixes, exit 3, and touches nothing", async () => {
@@ -142,10 +185,22 @@ describe("up local / destroy local", () => {
     expect(backend.settings).toEqual([]);
   });
 
-  it("does not ask for Docker to deploy production", async () => {
-    const deps = testDeps({ env: cloudEnv, probe: { docker: missing } });
-    expect(await runCli(["up", "production"], deps)).toBe(ExitCode.ok);
-    expect(deps.probeCalls).toEqual(["pulumi"]);
+  // The docker provider pings the daemon when it is configured, before any step of any operation
+  // (pulumi/pulumi-docker provider/provider.go, Configure → configureDockerClient(config, true)).
+  it.each([
+    [["up", "production"]],
+    [["preview", "production"]],
+    [["drift", "production"]],
+    [["destroy", "production", "--yes"]],
+    [["review", "down", "42"]],
+    [["review", "reap", "--open-prs", "1"]],
+  ])("asks for a running Docker engine for %j too (exit 3, nothing ran)", async (argv) => {
+    const backend = new FakeBackend();
+    backend.add("production");
+    const deps = testDeps({ backend, env: cloudEnv, probe: { docker: missing } });
+    expect(await runCli(argv, deps)).toBe(ExitCode.prerequisite);
+    expect(deps.errors[0]).toMatch(/^error: Missing prerequisites:\n {2}- Docker is not installed/);
+    expect(backend.settings).toEqual([]);
   });
 
   it("destroys the local stack without --yes, and succeeds when it was never created", async () => {
@@ -156,6 +211,16 @@ describe("up local / destroy local", () => {
     backend.add("local");
     expect(await runCli(["destroy", "local"], deps)).toBe(ExitCode.ok);
     expect(backend.calls).toEqual(["destroy local"]);
+  });
+
+  it("removes the local stack but keeps Pulumi.local.yaml: the password of the data volume it keeps", async () => {
+    const backend = new FakeBackend();
+    backend.add("local", { config: { "newsletter:localPostgresPassword": "opens-the-volume" } });
+    const deps = testDeps({ backend });
+    expect(await runCli(["destroy", "local", "--remove", "--yes"], deps)).toBe(ExitCode.ok);
+    expect(backend.calls).toEqual(["destroy local --remove --preserve-config"]);
+    expect(backend.stacks.has("local")).toBe(false);
+    expect(backend.stackFiles.get("local")?.config).toEqual({ "newsletter:localPostgresPassword": "opens-the-volume" });
   });
 });
 
