@@ -83,6 +83,7 @@ describe("ops/pulumi.ts against the stand-in Pulumi CLI", () => {
       ]);
       const outputs = await stack.up();
       expect(outputs.url).toEqual({ value: "http://127.0.0.1:8000", secret: false });
+      expect(output).toContain("Updating (local):"); // streamed as it arrived
       expect(await stack.outputs()).toEqual(outputs);
       await stack.setTags({ "review:pr": "7" });
       expect(await stack.listTags()).toEqual({ "review:pr": "7" });
