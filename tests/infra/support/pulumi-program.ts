@@ -11,6 +11,7 @@ import { createRequire } from "node:module";
 import * as path from "node:path";
 import { vi } from "vitest";
 import { parse as parseYaml } from "yaml";
+import { asConfigString, readProject } from "../../support/pulumi-standin/project";
 
 export const REPO_ROOT = path.resolve(__dirname, "../../..");
 // @pulumi/pulumi is an external (node_modules) dependency: Node loads it once, and its state lives in a global store.
@@ -96,25 +97,13 @@ export interface ProgramRun {
  * Pulumi.<stack>.yaml when that file exists. Values are strings, as the CLI passes them.
  */
 export function cliConfig(stack: string, root: string = REPO_ROOT): Record<string, string> {
-  const project = parseYaml(readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as {
-    name: string;
-    config?: Record<string, { default?: unknown }>;
-  };
-  const values: Record<string, string> = {};
-  for (const [key, spec] of Object.entries(project.config ?? {})) {
-    if (spec.default !== undefined)
-      values[key.includes(":") ? key : `${project.name}:${key}`] = asConfigString(spec.default);
-  }
+  const values: Record<string, string> = { ...readProject(root).defaults };
   const stackFile = path.join(root, `Pulumi.${stack}.yaml`);
   if (existsSync(stackFile)) {
     const parsed = parseYaml(readFileSync(stackFile, "utf8")) as { config?: Record<string, unknown> } | null;
     for (const [key, value] of Object.entries(parsed?.config ?? {})) values[key] = asConfigString(value);
   }
   return values;
-}
-
-function asConfigString(value: unknown): string {
-  return typeof value === "string" ? value : JSON.stringify(value);
 }
 
 const fakeDigest = (seed: string) => `sha256:${createHash("sha256").update(seed).digest("hex")}`;
