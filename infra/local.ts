@@ -164,7 +164,7 @@ export class LocalDeployment extends pulumi.ComponentResource {
         restart: spec.restart,
         ...(spec.runToCompletion
           ? // Wait for the container to exit and keep it (its exit code is the result). The provider records a failed
-            // exit in `exitCode` instead of failing, so the app's image waits on that code: see afterSuccessfulMigration.
+            // exit in `exitCode` instead of failing, so the app waits on that code: see afterSuccessfulMigration.
             { attach: true, mustRun: false }
           : {
               // `pulumi up` returns once Docker reports the container healthy, not merely started.
