@@ -1,6 +1,5 @@
 // The application, built without listening (fastify/demo's app.ts vs server.ts): tests drive it with `inject`,
 // server.ts owns the port, the signals and the shutdown.
-import { randomUUID } from "node:crypto";
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
 import type { DestinationStream } from "pino";
 import type { ZodType } from "zod";
@@ -14,7 +13,8 @@ import {
   serverTimeouts,
 } from "./http";
 import { loggerOptions } from "./logger";
-import { healthCheckRoutes } from "./routes/health-check";
+import { RequestLog, requestId } from "./request-log";
+import { HEALTH_CHECK_PATH, healthCheckRoutes } from "./routes/health-check";
 import { subscriptionRoutes } from "./routes/subscriptions";
 import type { Settings } from "./settings";
 
@@ -31,11 +31,6 @@ export interface BuildAppOptions {
   readonly logLevel?: string;
 }
 
-/** An id for each request's log lines: the caller's `x-request-id` when it looks like one, otherwise a new UUID. */
-function requestId(header: string | string[] | undefined): string {
-  return typeof header === "string" && /^[\w.:-]{1,128}$/.test(header) ? header : randomUUID();
-}
-
 export function buildApp(settings: Settings, options: BuildAppOptions = {}): FastifyInstance {
   const app = Fastify({
     logger: {
@@ -43,6 +38,8 @@ export function buildApp(settings: Settings, options: BuildAppOptions = {}): Fas
       ...(options.logLevel === undefined ? {} : { level: options.logLevel }),
       ...(options.logStream === undefined ? {} : { stream: options.logStream }),
     },
+    // One line per request, none for a health check that succeeds (request-log.ts says why).
+    logController: new RequestLog(new Set([HEALTH_CHECK_PATH])),
     genReqId: (request) => requestId(request.headers["x-request-id"]),
     bodyLimit: BODY_LIMIT_BYTES,
     // In-flight requests finish on close; idle keep-alive connections are closed at once (the default, spelled out
@@ -53,8 +50,10 @@ export function buildApp(settings: Settings, options: BuildAppOptions = {}): Fas
 
   const db: Database = createDatabase(settings.database, app.log);
   app.addHook("onClose", async () => db.close());
-  app.addHook("onRequest", async (request, reply) => {
+  // A callback hook, not an async one: it runs on every request, and an async hook costs a promise each time.
+  app.addHook("onRequest", (request, reply, done) => {
     reply.header("x-request-id", request.id);
+    done();
   });
   // Once closing, a response to a request that was already in flight ends its keep-alive connection; otherwise the
   // connection turns idle after the response, stays open, and close() waits for the client to hang up.

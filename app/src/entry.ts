@@ -10,8 +10,10 @@ export function settingsOrExit(dir = resolve(process.cwd(), "configuration")): S
     return loadSettings({ dir, env: process.env });
   } catch (error) {
     // A SettingsError names files, keys and variables, never a value. Anything else thrown here is a bug whose
-    // message we don't control, so the password a deployment sets is still cut out of the line.
-    const log = pino(redactingOptions(process.env.APP_DATABASE__PASSWORD));
+    // message we don't control, so the secrets a deployment sets are still cut out of the line.
+    const log = pino(
+      redactingOptions(process.env.APP_DATABASE__PASSWORD, process.env.APP_EMAIL_CLIENT__AUTHORIZATION_TOKEN),
+    );
     log.fatal(error instanceof Error ? error.message : String(error));
     process.exit(1);
   }
