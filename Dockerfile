@@ -48,8 +48,9 @@ RUN --mount=type=bind,source=app/package.json,target=package.json \
     && npm ci --no-audit --no-fund --update-notifier=false
 
 # ---------------------------------------------------------------------------------------------------------------------
-# build: bundle the TypeScript sources into dist/server.js and dist/migrate.js (app/build.mjs, esbuild). A bundle
-# needs no node_modules at run time, so the runtime stage copies two files instead of a dependency tree.
+# build: bundle the TypeScript sources into dist/app.js, with the entry points dist/server.js and dist/migrate.js
+# (app/build.mjs, esbuild). A bundle needs no node_modules at run time, so the runtime stage copies a few files
+# instead of a dependency tree.
 FROM dependencies AS build
 COPY app/build.mjs ./
 COPY app/src ./src
@@ -76,14 +77,15 @@ RUN node build.mjs
 FROM ${BUILD_IMAGE} AS shell
 
 # ---------------------------------------------------------------------------------------------------------------------
-# runtime: Node, two bundles, the configuration files and the SQL migrations. No npm, no node_modules, no sources.
+# runtime: Node, the bundle, the configuration files and the SQL migrations. No npm, no node_modules, no sources.
 # Layers are ordered from the least to the most often changed.
 FROM ${RUNTIME_IMAGE} AS runtime
 WORKDIR /app
 COPY --from=shell /bin/dash /bin/sh
 COPY configuration/*.yaml ./configuration/
 COPY app/migrations ./migrations
-# dist/ holds server.js, migrate.js and the bundled packages' license notices (*.LEGAL.txt), nothing else.
+# dist/ holds app.js, its entry points server.js and migrate.js, and the bundled packages' license notices
+# (app.js.LEGAL.txt), nothing else.
 COPY --from=build /src/app/dist/ ./dist/
 # Files stay owned by root and read-only to the app's user: the process cannot rewrite its own code.
 USER 65532:65532

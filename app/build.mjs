@@ -1,7 +1,11 @@
-// Bundles the two entry points into single files: the image then needs no node_modules at all.
-//   app/src/server.ts  → dist/server.js   (`node dist/server.js`)
-//   app/src/migrate.ts → dist/migrate.js  (`node dist/migrate.js`, finds ../migrations from its own file)
-// Usage: `node build.mjs [outdir]` (default app/dist). Also importable: `build({ outdir })`.
+// Bundles the app into one file, so the image needs no node_modules at all:
+//   dist/app.js      the server and the migration runner, each evaluated only when its entry point asks for it
+//   dist/server.js   `node dist/server.js`: require("./app.js").server()
+//   dist/migrate.js  `node dist/migrate.js`: require("./app.js").migrate() (finds ../migrations from its own file)
+// One bundle rather than two: zod, yaml, pg and pino, which both entry points use, are in the image once.
+// Usage: `node build.mjs [outdir]` (default app/dist). Also importable: `build({ outdir })`, and `bundle(...)` with
+// the same settings for other entry points (the benchmark's bare baselines).
+import { writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import * as esbuild from "esbuild";
@@ -9,28 +13,61 @@ import * as esbuild from "esbuild";
 const appDir = dirname(fileURLToPath(import.meta.url));
 
 /**
- * node-pg-migrate creates a jiti instance when it loads, to import JS/TS migrations; ours are SQL only, read by its
- * SQL loader. jiti (1.7 MB with its Babel) is replaced by a stub that refuses such files, which also keeps jiti from
- * creating a cache folder at start, which would fail on a read-only filesystem anyway.
+ * Packages that the bundled code references but never runs, replaced by a stub that throws if it ever is:
+ * - jiti: node-pg-migrate creates a jiti instance when it loads, to import JS/TS migrations; ours are SQL only, read
+ *   by its SQL loader. jiti is 1.7 MB with its Babel, and would create a cache folder at start (read-only here).
+ * - glob: node-pg-migrate lists migrations with it only under `useGlob` (dist/bundle/index.js, getMigrationFilePaths),
+ *   which we don't set.
+ * - @fastify/ajv-compiler, @fastify/fast-json-stringify-compiler: Fastify builds its default JSON-schema validator
+ *   and serializer factories at start (lib/schema-controller.js, buildSchemaController) but calls them only for a
+ *   route whose schema has no compiler of its own. Every route here is validated by zod (app.ts
+ *   setValidatorCompiler) and no route declares a response schema, so ajv and fast-json-stringify never run.
+ * - light-my-request: loaded by `app.inject()` only (fastify.js, inject), which the server never calls; tests inject
+ *   into the app built from the sources, not into this bundle.
  */
-const noJiti = {
-  name: "no-jiti",
+const NEVER_RUN = {
+  jiti: `export function createJiti() {
+    const refuse = () => { throw new Error("only .sql migrations are supported in this build"); };
+    return { import: refuse };
+  }`,
+  glob: `export function glob() { throw new Error("glob patterns for migrations are not supported in this build"); }`,
+  "@fastify/ajv-compiler": `module.exports = () => () => {
+    throw new Error("this build has no ajv: give the route a validator compiler (the app uses zod)");
+  };`,
+  "@fastify/fast-json-stringify-compiler": `module.exports = () => () => {
+    throw new Error("this build has no fast-json-stringify: response schemas are not supported");
+  };`,
+  "light-my-request": `module.exports = () => { throw new Error("inject() is not available in the bundled server"); };`,
+};
+const neverRun = {
+  name: "never-run",
   setup(build) {
-    build.onResolve({ filter: /^jiti$/ }, () => ({ path: "jiti", namespace: "no-jiti" }));
-    build.onLoad({ filter: /.*/, namespace: "no-jiti" }, () => ({
-      contents: `export function createJiti() {
-        const refuse = () => { throw new Error("only .sql migrations are supported in this build"); };
-        return { import: refuse };
-      }`,
-      loader: "js",
-    }));
+    const filter = new RegExp(`^(${Object.keys(NEVER_RUN).join("|")})$`);
+    build.onResolve({ filter }, ({ path }) => ({ path, namespace: "never-run" }));
+    build.onLoad({ filter: /.*/, namespace: "never-run" }, ({ path }) => ({ contents: NEVER_RUN[path], loader: "js" }));
   },
 };
 
-export async function build({ outdir = join(appDir, "dist") } = {}) {
+/**
+ * `import { z } from "zod"` takes zod's `z` namespace object whole, with every locale's error messages (about
+ * 360 KB); `import * as z from "zod"` lets esbuild keep only what is used. Fail the build rather than grow the image.
+ */
+function checkZodImports(metafile) {
+  const locales = Object.values(metafile.outputs)
+    .flatMap((output) => Object.entries(output.inputs))
+    .filter(([path, { bytesInOutput }]) => bytesInOutput > 0 && /zod\/v4\/locales\/(?!(en|index)\.js$)/.test(path));
+  if (locales.length > 0) {
+    throw new Error(
+      `the bundle holds ${locales.length} zod locales: import zod as \`import * as z from "zod"\`, not \`import { z }\``,
+    );
+  }
+}
+
+/** esbuild with this app's settings: one CommonJS file per entry point, for Node, minified, no node_modules. */
+export async function bundle({ entryPoints, stdin, outfile, outdir }) {
   const result = await esbuild.build({
-    entryPoints: { server: join(appDir, "src/server.ts"), migrate: join(appDir, "src/migrate.ts") },
-    outdir,
+    ...(stdin === undefined ? { entryPoints } : { stdin }),
+    ...(outfile === undefined ? { outdir } : { outfile }),
     bundle: true,
     platform: "node",
     target: "node20",
@@ -41,13 +78,35 @@ export async function build({ outdir = join(appDir, "dist") } = {}) {
     banner: { js: 'const __import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
     // pg tries `require("pg-native")` only when asked to; it is not installed.
     external: ["pg-native"],
-    plugins: [noJiti],
+    plugins: [neverRun],
     minify: true,
     sourcemap: false,
     legalComments: "linked",
     metafile: true,
     logLevel: "warning",
   });
+  checkZodImports(result.metafile);
+  return result;
+}
+
+export async function build({ outdir = join(appDir, "dist") } = {}) {
+  // `require`, not `import`: esbuild turns a required ES module into a function that runs it on first call, so
+  // `node dist/server.js` never evaluates the migration runner, and the other way round.
+  const result = await bundle({
+    stdin: {
+      contents: `module.exports = {
+        server: () => require("./server.ts"),
+        migrate: () => require("./migrate.ts"),
+      };`,
+      resolveDir: join(appDir, "src"),
+      sourcefile: "app-entry.js",
+      loader: "js",
+    },
+    outfile: join(outdir, "app.js"),
+  });
+  for (const entry of ["server", "migrate"]) {
+    await writeFile(join(outdir, `${entry}.js`), `"use strict";\nrequire("./app.js").${entry}();\n`);
+  }
   return result;
 }
 

@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseYaml, YAMLParseError } from "yaml";
-import { z } from "zod";
+import * as z from "zod";
 
 /** Environment variables that set a key: `APP_DATABASE__HOST` → database.host (`__` separates levels). */
 const OVERRIDE_PREFIX = "APP_";

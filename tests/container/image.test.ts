@@ -183,16 +183,18 @@ describeWithDocker("the container image (Dockerfile, runtime target)", () => {
       await rm(tarFile);
     });
 
-    it("holds under /app only the two bundles (with their license notices), the configuration and the SQL migrations", () => {
+    it("holds under /app only the bundle, its two entry points and license notices, the configuration and the SQL migrations", () => {
       const appFiles = paths.filter((p) => p.startsWith("app/") && !p.endsWith("/"));
-      expect(appFiles).toEqual(expect.arrayContaining(["app/dist/server.js", "app/dist/migrate.js"]));
+      expect(appFiles).toEqual(
+        expect.arrayContaining(["app/dist/app.js", "app/dist/server.js", "app/dist/migrate.js"]),
+      );
       expect(appFiles).toEqual(
         expect.arrayContaining(["app/configuration/base.yaml", "app/configuration/production.yaml"]),
       );
       expect(appFiles.some((p) => /^app\/migrations\/[^/]+\.sql$/.test(p))).toBe(true);
       const unexpected = appFiles.filter(
         (p) =>
-          !/^app\/dist\/(server|migrate)\.js(\.LEGAL\.txt)?$/.test(p) &&
+          !/^app\/dist\/(app|server|migrate)\.js(\.LEGAL\.txt)?$/.test(p) &&
           !/^app\/configuration\/[^/]+\.yaml$/.test(p) &&
           !/^app\/migrations\/[^/]+\.sql$/.test(p),
       );
