@@ -3,8 +3,8 @@
 //   dist/server.js   `node dist/server.js`: require("./app.js").server()
 //   dist/migrate.js  `node dist/migrate.js`: require("./app.js").migrate() (finds ../migrations from its own file)
 // One bundle rather than two: zod, yaml, pg and pino, which both entry points use, are in the image once.
-// Usage: `node build.mjs [outdir]` (default app/dist). Also importable: `build({ outdir })`, and `bundle(...)` with
-// the same settings for other entry points (the benchmark's bare baselines).
+// Usage: `node build.mjs [outdir]` (default app/dist). `node build.mjs <outdir> <entry.ts>...` bundles other entry
+// points with the same settings, one file each (the benchmark's bare baselines). Also importable: `build({ outdir })`.
 import { writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -111,8 +111,12 @@ export async function build({ outdir = join(appDir, "dist") } = {}) {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  const outdir = process.argv[2] === undefined ? undefined : resolve(process.argv[2]);
-  const { metafile } = await build({ outdir });
+  const [out, ...entryPoints] = process.argv.slice(2);
+  const outdir = out === undefined ? undefined : resolve(out);
+  const { metafile } =
+    entryPoints.length === 0
+      ? await build({ outdir })
+      : await bundle({ entryPoints: entryPoints.map((e) => resolve(e)), outdir });
   for (const [file, output] of Object.entries(metafile.outputs)) {
     if (file.endsWith(".js")) console.log(`${file}  ${(output.bytes / 1024).toFixed(0)} KiB`);
   }

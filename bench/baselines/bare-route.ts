@@ -1,0 +1,23 @@
+// Baseline for POST /subscriptions: the same Fastify version and the same INSERT through the app's own pool
+// (app/src/database.ts createDatabase, app/src/subscriptions.ts subscribe), with the form read by URLSearchParams and
+// nothing else: no validation, no logging, no hooks. What the app's route costs beyond this is what the app adds.
+import Fastify from "fastify";
+import { createDatabase } from "../../app/src/database";
+import { subscribe } from "../../app/src/subscriptions";
+import { baselineSettings, silent } from "./settings";
+
+const settings = baselineSettings();
+const db = createDatabase(settings.database, silent);
+const app = Fastify();
+app.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string" }, (_request, body, done) => {
+  done(null, Object.fromEntries(new URLSearchParams(body as string)));
+});
+app.get("/health_check", (_request, reply) => {
+  reply.code(200).send();
+});
+app.post<{ Body: { name: string; email: string } }>("/subscriptions", async (request, reply) => {
+  await subscribe(db, { name: request.body.name, email: request.body.email });
+  reply.code(200).send();
+});
+void app.listen({ port: settings.application.port, host: settings.application.host });
+process.once("SIGTERM", () => void app.close().then(() => db.close().then(() => process.exit(0))));
