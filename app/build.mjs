@@ -5,7 +5,7 @@
 // One bundle rather than two: zod, yaml, pg and pino, which both entry points use, are in the image once.
 // Usage: `node build.mjs [outdir]` (default app/dist). `node build.mjs <outdir> <entry.ts>...` bundles other entry
 // points with the same settings, one file each (the benchmark's bare baselines). Also importable: `build({ outdir })`.
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import * as esbuild from "esbuild";
@@ -49,6 +49,30 @@ const neverRun = {
 };
 
 /**
+ * Fastify's lib/server.js requires node:https and node:http2 when it loads (fastify 5, lib/server.js, top of file),
+ * and calls them only for a server created with the `https` or `http2` option, which this app never sets. Neither
+ * module is in Node's startup snapshot, so loading them (and node:tls behind https) is a good part of the server's
+ * start: here they are required on first use instead.
+ */
+const LAZY_BUILTINS = ["node:https", "node:http2"];
+const lazyBuiltins = {
+  name: "lazy-builtins",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]fastify[\\/]lib[\\/]server\.js$/ }, async ({ path }) => {
+      let contents = await readFile(path, "utf8");
+      for (const id of LAZY_BUILTINS) {
+        const eager = `require('${id}')`;
+        if (!contents.includes(eager))
+          throw new Error(`lazy-builtins: ${path} no longer has ${eager}; update build.mjs`);
+        contents = contents.replace(eager, `__lazyBuiltin('${id}')`);
+      }
+      const helper = `const __lazyBuiltin = (id) => { let m; return new Proxy({}, { get: (_, key) => (m ??= require(id))[key] }); };`;
+      return { contents: `${helper}\n${contents}`, loader: "js" };
+    });
+  },
+};
+
+/**
  * `import { z } from "zod"` takes zod's `z` namespace object whole, with every locale's error messages (about
  * 360 KB); `import * as z from "zod"` lets esbuild keep only what is used. Fail the build rather than grow the image.
  */
@@ -78,7 +102,7 @@ export async function bundle({ entryPoints, stdin, outfile, outdir }) {
     banner: { js: 'const __import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
     // pg tries `require("pg-native")` only when asked to; it is not installed.
     external: ["pg-native"],
-    plugins: [neverRun],
+    plugins: [neverRun, lazyBuiltins],
     minify: true,
     sourcemap: false,
     legalComments: "linked",
