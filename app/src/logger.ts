@@ -4,8 +4,11 @@ import type { Settings } from "./settings";
 
 /**
  * Keys whose values are censored whatever they hold (pino's redaction, https://getpino.io/#/docs/redaction): a
- * password other than the configured one (a settings object someone logs by mistake) has no text to look for.
- * Plain paths only: a wildcard (`*.password`) makes pino walk every top-level value of every line.
+ * password or token other than the configured one (a settings object someone logs by mistake) has no text to look
+ * for.
+ * Plain top-level paths only: a wildcard (`*.password`) makes pino walk every top-level value of every line, and a
+ * path under `req` would run on every request's line. Request headers need none: Fastify's request serializer logs
+ * method, URL, host, client address and port, and no other header (fastify, lib/logger-pino.js, serializers.req).
  */
 const REDACTED_PATHS = [
   "password",
@@ -14,8 +17,6 @@ const REDACTED_PATHS = [
   "authorization_token",
   "email_client.authorization_token",
   "settings.email_client.authorization_token",
-  "req.headers.authorization",
-  "req.headers.cookie",
 ];
 
 /** What a censored value reads as: the first of these that does not itself spell the secret. */

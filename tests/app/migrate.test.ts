@@ -315,6 +315,22 @@ describe("migrate (dist/migrate.js)", () => {
     expect(run.output).not.toContain(password);
   });
 
+  it.each(["30", '"', "level"])(
+    "writes only JSON lines, without the password, when the password %j is wrong",
+    async (password) => {
+      const run = await migrate(await freshDatabase(), { APP_DATABASE__PASSWORD: password });
+      expect(run.code).toBe(1);
+      const lines = run.output.split("\n").filter((line) => line !== "");
+      expect(lines.length).toBeGreaterThan(0);
+      for (const line of lines) {
+        const record = JSON.parse(line) as { level: unknown; msg: string };
+        expect(typeof record.level).toBe("number");
+        expect(record.msg.includes(password)).toBe(false);
+      }
+      expect(run.output).toContain("authentication failed");
+    },
+  );
+
   it("ships no embedded Postgres, jiti, glob, ajv or light-my-request in the bundle", async () => {
     const bundle = await readFile(join(root, "dist/app.js"), "utf8");
     // includes() rather than toContain(): a failure would print the whole bundle.
