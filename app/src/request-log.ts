@@ -7,12 +7,25 @@ import { type FastifyReply, type FastifyRequest, LogController } from "fastify";
 /**
  * An id for each request's log lines and its `x-request-id` response header: the caller's `x-request-id` when it
  * looks like one (a proxy's or the platform's id, so one request can be followed across services), otherwise a new
- * UUID. Anything else a caller sends is not trusted into the logs.
+ * one. Anything else a caller sends is not trusted into the logs.
  */
 export function requestId(header: string | string[] | undefined): string {
-  return typeof header === "string" && REQUEST_ID.test(header) ? header : randomUUID();
+  return typeof header === "string" && REQUEST_ID.test(header) ? header : nextId();
 }
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/**
+ * A UUID-shaped id: the first 24 characters of a random (version 4) UUID drawn once per process, then a counter in
+ * the 12 hex digits of the last group. Unique within the process by the counter and across instances by the 74
+ * random bits. A fresh `randomUUID()` per request measured 2–3 µs on a loaded 2-core machine, this 0.5 µs, out of
+ * the 30–50 µs of CPU a health check costs the server in all (`npm run bench:app`).
+ */
+const ID_PREFIX = randomUUID().slice(0, 24);
+let idCounter = 0;
+function nextId(): string {
+  idCounter = (idCounter + 1) % 0x1000000000000;
+  return ID_PREFIX + idCounter.toString(16).padStart(12, "0");
+}
 
 /**
  * One line per request, when it completes, at `info` (`error` when it failed).
