@@ -40,6 +40,25 @@ describe("secretMatcher", () => {
 });
 
 describe("the app's logger", () => {
+  it("censors the email API's token as it censors the password, in values only", async () => {
+    const logs = new LogCapture();
+    const token = 'tok-"30"';
+    const settings = loadSettings({
+      dir: CONFIGURATION_DIR,
+      env: { APP_ENVIRONMENT: "local", APP_EMAIL_CLIENT__AUTHORIZATION_TOKEN: token },
+    });
+    const app = buildApp(settings, { logStream: logs });
+    app.log.info({ url: `https://mail.example/?token=${encodeURIComponent(token)}` }, `sending with ${token}`);
+    await app.close();
+    expect(logs.records()).toEqual([
+      expect.objectContaining({
+        level: 30,
+        url: "https://mail.example/?token=[redacted]",
+        msg: "sending with [redacted]",
+      }),
+    ]);
+  });
+
   it("censors the keys that hold a password whatever their value, and the password wherever it is", async () => {
     const logs = new LogCapture();
     // No request reaches the database here: the pool connects on the first query.
