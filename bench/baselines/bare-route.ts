@@ -16,7 +16,9 @@ app.get("/health_check", (_request, reply) => {
   reply.code(200).send();
 });
 app.post<{ Body: { name: string; email: string } }>("/subscriptions", async (request, reply) => {
-  await subscribe(db, { name: request.body.name, email: request.body.email });
+  // The same statement as the app's, with the address as canonical as a bare route would make it: no parsing.
+  const email = { address: request.body.email, canonical: request.body.email.toLowerCase() };
+  await subscribe(db, { name: request.body.name, email });
   reply.code(200).send();
 });
 void app.listen({ port: settings.application.port, host: settings.application.host });

@@ -17,7 +17,8 @@ async function caller(until: number): Promise<void> {
   while (Date.now() < until) {
     const n = ++sent;
     try {
-      await subscribe(db, { name: "bench", email: `${prefix}-${n}@example.com` });
+      const address = `${prefix}-${n}@example.com`;
+      await subscribe(db, { name: "bench", email: { address, canonical: address } });
       if (counting) inserted++;
     } catch {
       if (counting) failed++;
