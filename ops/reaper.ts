@@ -1,7 +1,7 @@
 // The reaper's decision, as a pure function of what it was shown: the stacks in the backend (name, tags, last
 // update), the PRs that are open, and the time. Destroying is done elsewhere; here is only who and why.
 import { PRODUCTION, prNumberOf } from "./stacks";
-import { formatTtl, readReviewTags } from "./tags";
+import { formatTtl, readReviewTags, TAG } from "./tags";
 
 export interface StackState {
   /** Short stack name (`pr-42`, `production`). */
@@ -31,8 +31,14 @@ export interface ReapDecision {
   readonly reason: string;
 }
 
-function expiry(from: Date, ttlMs: number, now: Date): { expired: boolean; at: Date } {
+/**
+ * When a time to live that started at `from` runs out, or undefined when that is past the last instant a Date can
+ * hold (±8.64e15 ms, ECMA-262 "Time Values and Time Range"): a tag such as `+275760-09-13T00:00:00.000Z` parses,
+ * but adding the time to live gives an invalid Date, whose toISOString() throws a RangeError.
+ */
+function expiry(from: Date, ttlMs: number, now: Date): { expired: boolean; at: Date } | undefined {
   const at = new Date(from.getTime() + ttlMs);
+  if (Number.isNaN(at.getTime())) return undefined;
   return { expired: now.getTime() >= at.getTime(), at };
 }
 
@@ -50,19 +56,27 @@ function decideOne(stack: StackState, input: ReapInput): ReapDecision {
 
   const reading =
     stack.tags === undefined ? { ok: false as const, problem: "tags unreadable" } : readReviewTags(stack.tags);
+  let problem: string;
   if (reading.ok && reading.tags.pr === pr) {
-    const { expired, at } = expiry(reading.tags.deployedAt, reading.tags.ttlMs, input.now);
-    const ttl = formatTtl(reading.tags.ttlMs);
-    return expired
-      ? destroy(`no deploy for its time to live of ${ttl} (expired ${at.toISOString()})`)
-      : keep(`PR #${pr} is open; expires ${at.toISOString()} (time to live ${ttl})`);
+    // A deploy time later than now would keep the stack until then, however long nobody deploys: not trusted.
+    const fromThePast = reading.tags.deployedAt.getTime() <= input.now.getTime();
+    const due = fromThePast ? expiry(reading.tags.deployedAt, reading.tags.ttlMs, input.now) : undefined;
+    if (due !== undefined) {
+      const ttl = formatTtl(reading.tags.ttlMs);
+      return due.expired
+        ? destroy(`no deploy for its time to live of ${ttl} (expired ${due.at.toISOString()})`)
+        : keep(`PR #${pr} is open; expires ${due.at.toISOString()} (time to live ${ttl})`);
+    }
+    problem = `tag ${TAG.deployedAt} is in the future`;
+  } else {
+    problem = reading.ok ? `tag says PR #${reading.tags.pr}, name says #${pr}` : reading.problem;
   }
-  const problem = reading.ok ? `tag says PR #${reading.tags.pr}, name says #${pr}` : reading.problem;
   const lastUpdate = stack.lastUpdate === undefined ? undefined : new Date(stack.lastUpdate);
-  if (lastUpdate === undefined || Number.isNaN(lastUpdate.getTime())) {
+  const due = lastUpdate === undefined ? undefined : expiry(lastUpdate, input.defaultTtlMs, input.now);
+  if (due === undefined) {
     return keep(`PR #${pr} is open, but its review tags are unusable (${problem}) and it has no last update: check it`);
   }
-  const { expired, at } = expiry(lastUpdate, input.defaultTtlMs, input.now);
+  const { expired, at } = due;
   const ttl = formatTtl(input.defaultTtlMs);
   return expired
     ? destroy(`review tags unusable (${problem}); no update for the default time to live of ${ttl}`)

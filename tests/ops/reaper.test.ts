@@ -101,9 +101,11 @@ describe("decideReap", () => {
       lastUpdate: hoursAgo(100).toISOString(),
       name: "pr-15",
     };
-    expect(decide([wrong], [15])[0]).toMatchObject({
+    expect(decide([wrong], [15])[0]).toEqual({
+      stack: "pr-15",
+      pr: 15,
       action: "destroy",
-      reason: expect.stringContaining("tag says PR #16, name says #15"),
+      reason: "review tags unusable (tag says PR #16, name says #15); no update for the default time to live of 3d",
     });
   });
 
@@ -130,6 +132,100 @@ describe("decideReap", () => {
       ["pr-4", "destroy"],
       ["pr-21", "keep"],
       ["pr-30", "destroy"],
+    ]);
+  });
+
+  it("falls back to the last update when the deploy time tag is not a timestamp", () => {
+    const broken = prStack(18, 1, 72, { lastUpdate: hoursAgo(2).toISOString() });
+    const stack = { ...broken, tags: { ...broken.tags, "review:deployed-at": "yesterday" } };
+    expect(decide([stack], [18])).toEqual([
+      {
+        stack: "pr-18",
+        pr: 18,
+        action: "keep",
+        reason:
+          "PR #18 is open; review tags unusable (tag review:deployed-at is not a timestamp); " +
+          "expires 2026-11-28T10:00:00.000Z (default 3d)",
+      },
+    ]);
+  });
+
+  it("decides the other stacks when one deploy time tag is the last instant a Date can hold", () => {
+    // Parses, but adding the time to live leaves the range of a Date: toISOString() would throw a RangeError.
+    const edge = prStack(19, 100);
+    const stack = { ...edge, tags: { ...edge.tags, "review:deployed-at": "+275760-09-13T00:00:00.000Z" } };
+    expect(decide([stack, prStack(20, 1)], [19, 20])).toEqual([
+      {
+        stack: "pr-19",
+        pr: 19,
+        action: "destroy",
+        reason:
+          "review tags unusable (tag review:deployed-at is in the future); no update for the default time to live of 3d",
+      },
+      {
+        stack: "pr-20",
+        pr: 20,
+        action: "keep",
+        reason: "PR #20 is open; expires 2026-11-28T11:00:00.000Z (time to live 3d)",
+      },
+    ]);
+  });
+
+  it("does not let a deploy time in the future keep a stack that nobody deploys", () => {
+    const future = prStack(22, 1, 72, { lastUpdate: hoursAgo(80).toISOString() });
+    const stack = { ...future, tags: { ...future.tags, "review:deployed-at": "3026-01-01T00:00:00.000Z" } };
+    expect(decide([stack], [22])[0]).toEqual({
+      stack: "pr-22",
+      pr: 22,
+      action: "destroy",
+      reason:
+        "review tags unusable (tag review:deployed-at is in the future); no update for the default time to live of 3d",
+    });
+  });
+
+  it("counts from a deploy made this very millisecond", () => {
+    expect(decide([prStack(23, 0, 1)], [23])[0]).toEqual({
+      stack: "pr-23",
+      pr: 23,
+      action: "keep",
+      reason: "PR #23 is open; expires 2026-11-25T13:00:00.000Z (time to live 1h)",
+    });
+  });
+
+  it("asks for a look when the last update is past the range of a Date, instead of crashing", () => {
+    expect(decide([{ name: "pr-24", tags: {}, lastUpdate: "+275760-09-13T00:00:00.000Z" }], [24])).toEqual([
+      {
+        stack: "pr-24",
+        pr: 24,
+        action: "keep",
+        reason:
+          "PR #24 is open, but its review tags are unusable (missing tags review:pr, review:created-at, review:ttl, " +
+          "review:commit, review:deployed-at) and it has no last update: check it",
+      },
+    ]);
+  });
+
+  it("falls back at exactly the default time to live, and keeps one millisecond before", () => {
+    const untagged = (ms: number): StackState => ({
+      name: "pr-25",
+      tags: {},
+      lastUpdate: new Date(now.getTime() - ms).toISOString(),
+    });
+    expect(decide([untagged(72 * HOUR)], [25])[0]?.action).toBe("destroy");
+    expect(decide([untagged(72 * HOUR - 1)], [25])[0]?.action).toBe("keep");
+  });
+
+  it("keeps an open PR's stack whose last update is unreadable, and asks for a look", () => {
+    expect(decide([{ name: "pr-26", lastUpdate: "not a time" }], [26])[0]?.reason).toBe(
+      "PR #26 is open, but its review tags are unusable (tags unreadable) and it has no last update: check it",
+    );
+  });
+
+  it("orders stacks that are not PR stacks by name", () => {
+    expect(decide([{ name: "staging" }, { name: "local" }, { name: "production" }], []).map((d) => d.stack)).toEqual([
+      "local",
+      "production",
+      "staging",
     ]);
   });
 });
