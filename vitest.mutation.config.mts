@@ -1,0 +1,24 @@
+// The tests that `npm run test:mutation` runs against each mutant: the unit tests of the pure core, which need
+// neither Docker nor Postgres nor the network, so thousands of runs stay cheap and never touch the shared engine.
+// stryker.config.mjs lists the modules they cover; a test file added here should cover one of those.
+import { defineConfig } from "vitest/config";
+
+export const PURE_CORE_TESTS = [
+  "tests/infra/app-spec.test.ts",
+  "tests/infra/app-spec-guards.test.ts",
+  "tests/infra/config.test.ts",
+  "tests/infra/config-limits.test.ts",
+  "tests/infra/env.test.ts",
+  "tests/infra/local-spec.test.ts",
+  "tests/ops/preview-summary.test.ts",
+  "tests/ops/reaper.test.ts",
+  "tests/ops/tags.test.ts",
+  "tests/app/form.test.ts",
+  "tests/configuration/load-settings.test.ts",
+];
+
+export default defineConfig({
+  test: {
+    include: PURE_CORE_TESTS,
+  },
+});
