@@ -334,7 +334,8 @@ export function buildAppSpec(input: AppSpecInput): AppPlatformSpec {
 /** `registry.digitalocean.com/reg/repo@sha256:...` (docker.Image's `repoDigest`) → `sha256:...`. */
 export function digestOf(repoDigest: string): string {
   const at = repoDigest.lastIndexOf("@");
-  const digest = at === -1 ? "" : repoDigest.slice(at + 1);
+  // `<repository>@sha256:...`: a bare digest, or one with nothing in front of the `@`, names no image.
+  const digest = at < 1 ? "" : repoDigest.slice(at + 1);
   if (!DIGEST.test(digest)) throw new Error(`Not a repository digest: "${repoDigest}"`);
   return digest;
 }
