@@ -1,6 +1,6 @@
 // The migration entry point, bundled as in the image (`node dist/migrate.js`), in its own processes.
 import { spawn } from "node:child_process";
-import { cp, mkdtemp, readdir, readFile } from "node:fs/promises";
+import { cp, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -35,8 +35,8 @@ interface Run {
 
 describe("migrate (dist/migrate.js)", () => {
   let pg: TestPostgres;
-  let root: string;
-  let elsewhere: string;
+  let root = "";
+  let elsewhere = "";
   let databases = 0;
   beforeAll(async () => {
     [pg, root] = await Promise.all([startPostgres(), bundledAppLayout()]);
@@ -46,6 +46,7 @@ describe("migrate (dist/migrate.js)", () => {
   });
   afterAll(async () => {
     await pg?.destroy();
+    for (const dir of [root, elsewhere]) if (dir !== "") await rm(dir, { recursive: true, force: true });
   });
 
   async function freshDatabase(): Promise<string> {

@@ -1,5 +1,6 @@
 // The real entry point, bundled as in the image (`node dist/server.js` from the app's folder), in its own process.
 import { type ChildProcess, spawn } from "node:child_process";
+import { rm } from "node:fs/promises";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,7 +17,7 @@ interface Running {
 
 describe("the server process (dist/server.js)", () => {
   let pg: TestPostgres;
-  let root: string;
+  let root = "";
   let database: string;
   beforeAll(async () => {
     [pg, root] = await Promise.all([startPostgres(), bundledAppLayout()]);
@@ -24,6 +25,7 @@ describe("the server process (dist/server.js)", () => {
   });
   afterAll(async () => {
     await pg?.destroy();
+    if (root !== "") await rm(root, { recursive: true, force: true });
   });
 
   async function start(env: Record<string, string> = {}): Promise<Running> {

