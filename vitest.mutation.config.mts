@@ -1,6 +1,7 @@
 // The tests that `npm run test:mutation` runs against each mutant: the unit tests of the pure core, which need
 // neither Docker nor Postgres nor the network, so thousands of runs stay cheap and never touch the shared engine.
 // stryker.config.mjs lists the modules they cover; a test file added here should cover one of those.
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 export const PURE_CORE_TESTS = [
@@ -18,6 +19,8 @@ export const PURE_CORE_TESTS = [
 ];
 
 export default defineConfig({
+  // infra/config.ts imports the Pulumi SDK for loadStackConfig only; tests/support/pulumi-unloaded.ts says why.
+  resolve: { alias: { "@pulumi/pulumi": fileURLToPath(new URL("tests/support/pulumi-unloaded.ts", import.meta.url)) } },
   test: {
     include: PURE_CORE_TESTS,
   },
