@@ -12,6 +12,7 @@ export const PURE_CORE_TESTS = [
   "tests/infra/env.test.ts",
   "tests/infra/local-spec.test.ts",
   "tests/ops/preview-summary.test.ts",
+  "tests/ops/preview-summary-corners.test.ts",
   "tests/ops/reaper.test.ts",
   "tests/ops/tags.test.ts",
   "tests/app/form.test.ts",
