@@ -15,6 +15,7 @@ export const PURE_CORE_TESTS = [
   "tests/ops/preview-summary-corners.test.ts",
   "tests/ops/reaper.test.ts",
   "tests/ops/tags.test.ts",
+  "tests/ops/tags-edges.test.ts",
   "tests/app/form.test.ts",
   "tests/configuration/load-settings.test.ts",
 ];
