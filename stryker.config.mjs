@@ -35,6 +35,9 @@ export default {
   ],
   // Per-test coverage: each mutant runs only the tests that reach it.
   coverageAnalysis: "perTest",
+  // Later runs test again only the mutants whose code or covering tests changed (`--force` tests them all).
+  incremental: true,
+  incrementalFile: "reports/mutation/stryker-incremental.json",
   // Two worker processes on a 2-core machine; STRYKER_CONCURRENCY=1 when others need the CPU.
   concurrency: Number(process.env.STRYKER_CONCURRENCY ?? 2),
   reporters: ["clear-text", "progress-append-only", "html"],

@@ -18,6 +18,7 @@ export const PURE_CORE_TESTS = [
   "tests/ops/tags-edges.test.ts",
   "tests/app/form.test.ts",
   "tests/configuration/load-settings.test.ts",
+  "tests/configuration/settings-edges.test.ts",
 ];
 
 export default defineConfig({
