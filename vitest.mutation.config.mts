@@ -11,6 +11,7 @@ export const PURE_CORE_TESTS = [
   "tests/infra/config-limits.test.ts",
   "tests/infra/env.test.ts",
   "tests/infra/local-spec.test.ts",
+  "tests/infra/local-spec-containers.test.ts",
   "tests/ops/preview-summary.test.ts",
   "tests/ops/preview-summary-corners.test.ts",
   "tests/ops/reaper.test.ts",
