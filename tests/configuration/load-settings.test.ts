@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -237,12 +237,12 @@ describe("loadSettings errors", () => {
 
   it("names the file, the key and the expected type for a bad value in a YAML file", async () => {
     const path = await folder({
-      "base.yaml": "application:\n  port: 8000\n",
-      "local.yaml": "application:\n  port: eighty\n  host: 127.0.0.1\n",
+      "base.yaml": await readFile(join(dir, "base.yaml"), "utf8"),
+      "local.yaml": "application:\n  port: eighty\n  host: 127.0.0.1\ndatabase:\n  host: 127.0.0.1\n",
     });
     const message = errorOf(() => loadSettings({ dir: path, env: {} }));
-    expect(message).toContain(
-      `  - application.port (from ${join(path, "local.yaml")}): expected a port number (an integer from 1 to 65535)`,
+    expect(message).toBe(
+      `Invalid settings:\n  - application.port (from ${join(path, "local.yaml")}): expected a port number (an integer from 1 to 65535)`,
     );
   });
 

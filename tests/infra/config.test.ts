@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { POOL_MAX } from "../../app/src/database";
 import {
+  CONFIG_KEYS,
   DATABASE_CONNECTION_LIMITS,
   DATABASE_SIZES,
+  MAP_CONFIG_KEYS,
   parseStackConfig,
   SERVICE_POOL_SIZE,
   StackConfigError,
@@ -115,9 +117,11 @@ describe("parseStackConfig with a wrong setting", () => {
   });
 
   it("names a database region given as an app region", () => {
-    expect(errorOf(() => parse("production", { database: "cluster", databaseRegion: "ams" }))).toContain(
-      '  - newsletter:databaseRegion: "ams" is not accepted; it is an App Platform region. Database regions are ' +
-        'ams3, blr1, fra1, lon1, nyc1, nyc2, nyc3, sfo2, sfo3, sgp1, syd1, tor1 (here "ams3")',
+    expect(errorOf(() => parse("production", { database: "cluster", databaseRegion: "ams" }))).toBe(
+      header("production") +
+        '  - newsletter:databaseRegion: "ams" is not accepted; it is an App Platform region. Database regions are ' +
+        'ams3, blr1, fra1, lon1, nyc1, nyc2, nyc3, sfo2, sfo3, sgp1, syd1, tor1 (here "ams3")' +
+        footer("production"),
     );
   });
 
@@ -147,30 +151,41 @@ describe("parseStackConfig with a wrong setting", () => {
 
   it("reports every problem at once, unknown keys included", () => {
     const message = errorOf(() => parse("pr-7", { instanceCount: "0", regoin: "fra", createRegistry: "yes" }));
-    expect(message.split("\n").filter((line) => line.startsWith("  - "))).toEqual([
-      expect.stringMatching(/^ {2}- newsletter:regoin: unknown key; the keys are appVersion, registryName, /),
-      '  - newsletter:createRegistry: "yes" is not accepted; expected true or false',
-      '  - newsletter:instanceCount: "0" is not accepted; expected an integer from 1 to 10',
-    ]);
+    expect(message).toBe(
+      header("pr-7") +
+        [
+          `  - newsletter:regoin: unknown key; the keys are ${[...Object.keys(CONFIG_KEYS), ...MAP_CONFIG_KEYS].join(", ")}`,
+          '  - newsletter:createRegistry: "yes" is not accepted; expected true or false',
+          '  - newsletter:instanceCount: "0" is not accepted; expected an integer from 1 to 10',
+        ].join("\n") +
+        footer("pr-7"),
+    );
   });
 
   it("refuses standby nodes on the smallest database size", () => {
-    expect(errorOf(() => parse("production", { database: "cluster", databaseNodeCount: "2" }))).toContain(
-      "newsletter:databaseNodeCount: 2 needs standby nodes, which db-s-1vcpu-1gb can't have; use 1, or a larger " +
-        "newsletter:databaseSize (db-s-1vcpu-2gb, db-s-2vcpu-4gb, db-s-4vcpu-8gb)",
+    expect(errorOf(() => parse("production", { database: "cluster", databaseNodeCount: "2" }))).toBe(
+      header("production") +
+        "  - newsletter:databaseNodeCount: 2 needs standby nodes, which db-s-1vcpu-1gb can't have; use 1, or a larger " +
+        "newsletter:databaseSize (db-s-1vcpu-2gb, db-s-2vcpu-4gb, db-s-4vcpu-8gb)" +
+        footer("production"),
     );
   });
 
   it("refuses a cluster in another metro than the app", () => {
-    expect(errorOf(() => parse("production", { database: "cluster", databaseRegion: "nyc3" }))).toContain(
-      'newsletter:databaseRegion: "nyc3" is not in the app\'s region "fra" (newsletter:region); use one of fra1, ' +
-        "or move the app",
+    expect(errorOf(() => parse("production", { database: "cluster", databaseRegion: "nyc3" }))).toBe(
+      header("production") +
+        '  - newsletter:databaseRegion: "nyc3" is not in the app\'s region "fra" (newsletter:region); use one of fra1, ' +
+        "or move the app" +
+        footer("production"),
     );
   });
 
   it("refuses protection for a dev database", () => {
-    expect(errorOf(() => parse("pr-9", { protectDatabase: "true" }))).toContain(
-      'newsletter:protectDatabase: true needs newsletter:database "cluster"',
+    expect(errorOf(() => parse("pr-9", { protectDatabase: "true" }))).toBe(
+      header("pr-9") +
+        '  - newsletter:protectDatabase: true needs newsletter:database "cluster"; a dev database lives and dies ' +
+        "with the app and can't be protected on its own" +
+        footer("pr-9"),
     );
   });
 
@@ -236,9 +251,11 @@ describe("parseStackConfig with a wrong setting", () => {
   });
 
   it("asks the local stack for its Postgres password", () => {
-    expect(errorOf(() => parse("local"))).toContain(
-      "newsletter:localPostgresPassword is empty; `npm run up:local` stores a generated one, or run " +
-        "`pulumi config set --secret localPostgresPassword <password> --stack local`",
+    expect(errorOf(() => parse("local"))).toBe(
+      header("local") +
+        "  - newsletter:localPostgresPassword is empty; `npm run up:local` stores a generated one, or run " +
+        "`pulumi config set --secret localPostgresPassword <password> --stack local`" +
+        footer("local"),
     );
   });
 

@@ -49,7 +49,9 @@ describe("nativePlatform", () => {
   });
 
   it("names the architecture it has no platform for", () => {
-    expect(() => nativePlatform("s390x")).toThrow('no Docker platform for the CPU architecture "s390x"');
+    expect(() => nativePlatform("s390x")).toThrow(
+      new Error('local stack: no Docker platform for the CPU architecture "s390x" (known: x64, arm64)'),
+    );
   });
 });
 
@@ -112,7 +114,9 @@ describe("localDeploymentSpec", () => {
       "-e",
       'fetch("http://127.0.0.1:8000/health_check").then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))',
     ]);
-    expect(host?.test[3]).toContain('"http://127.0.0.1:18000/health_check"');
+    expect(host?.test[3]).toBe(
+      'fetch("http://127.0.0.1:18000/health_check").then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))',
+    );
   });
 
   it("has a network and publishes the app in bridge mode, and neither in host mode", () => {
@@ -128,8 +132,10 @@ describe("localDeploymentSpec", () => {
 
   it("refuses the same loopback port for the app and Postgres in host mode, naming both keys", () => {
     expect(() => localDeploymentSpec({ ...settings, networkMode: "host", port: 5432 }, "pw")).toThrow(
-      'local stack "local": in host network mode the app and Postgres both bind 127.0.0.1, so localPort and ' +
-        "localPostgresPort must differ (both are 5432); change one in Pulumi.local.yaml",
+      new Error(
+        'local stack "local": in host network mode the app and Postgres both bind 127.0.0.1, so localPort and ' +
+          "localPostgresPort must differ (both are 5432); change one in Pulumi.local.yaml",
+      ),
     );
   });
 });

@@ -27,8 +27,14 @@ describe("parseTtl and formatTtl", () => {
     expect(formatTtl(ms)).toBe(formatted);
   });
 
-  it.each(["", "72", "h", "0h", "-1h", "1.5h", "3w", "72 h", "31d"])("rejects %j", (raw) => {
-    expect(() => parseTtl(raw)).toThrowError(OpsError);
+  it.each(["", "72", "h", "0h", "-1h", "1.5h", "3w", "72 h"])("rejects %j", (raw) => {
+    expect(() => parseTtl(raw)).toThrowError(
+      new OpsError(`invalid time to live "${raw}": expected a number and a unit m, h or d, such as 72h or 7d`, 2),
+    );
+  });
+
+  it("rejects a time to live over 30 days", () => {
+    expect(() => parseTtl("31d")).toThrowError(new OpsError('time to live "31d" is longer than the maximum of 30d', 2));
   });
 });
 
@@ -38,7 +44,9 @@ describe("parseCommit", () => {
     expect(parseCommit("0123456789abcdef0123456789abcdef01234567")).toBe("0123456789abcdef0123456789abcdef01234567");
   });
   it.each(["abc", "xyz1234", "0123456789abcdef0123456789abcdef012345678"])("rejects %j", (raw) => {
-    expect(() => parseCommit(raw)).toThrowError(/invalid commit/);
+    expect(() => parseCommit(raw)).toThrowError(
+      new OpsError(`invalid commit "${raw}": expected 7 to 40 hexadecimal characters`, 2),
+    );
   });
 });
 
