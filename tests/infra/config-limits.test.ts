@@ -232,6 +232,7 @@ describe("the other DigitalOcean settings", () => {
     `${"a".repeat(63)}.example.com`,
     "x-1.y2.example.museum",
     `${`${"a".repeat(63)}.`.repeat(3)}${"b".repeat(57)}.com`, // 253 characters
+    `example.${"z".repeat(63)}`,
   ])("accepts the domain %s", (domain) => {
     expect(parse("production", { domain })).toMatchObject({ domain: { name: domain, zone: undefined } });
   });
@@ -246,6 +247,8 @@ describe("the other DigitalOcean settings", () => {
     "news.example.com.",
     `${"a".repeat(64)}.example.com`,
     `${`${"a".repeat(63)}.`.repeat(3)}${"b".repeat(58)}.com`, // 254 characters
+    `example.${"z".repeat(64)}`,
+    "example.c0m",
     "news.example.com/",
     " news.example.com",
   ])("refuses the domain %j", (domain) => {
@@ -305,6 +308,8 @@ describe("the local stack's settings", () => {
   it.each([
     ["localPostgresImage", "postgres 17", "an image reference such as postgres:17"],
     ["localPostgresImage", "", "an image reference such as postgres:17"],
+    ["localPostgresImage", " postgres:17", "an image reference such as postgres:17"],
+    ["localPostgresImage", "postgres:17\n", "an image reference such as postgres:17"],
     ["localNetworkMode", "none", "one of bridge, host"],
     ["localKeepDataOnDestroy", "yes", "true or false"],
   ])("refuses %s %j", (key, value, expected) => {
