@@ -213,6 +213,25 @@ describe("values from files", () => {
     );
   });
 
+  it("refuses a file whose aliases expand without end, naming the error but none of the text", async () => {
+    const levels = ["a: &a [x, x, x, x, x, x, x, x, x]"];
+    for (const [i, name] of ["b", "c", "d", "e", "f"].entries()) {
+      const previous = "abcde"[i];
+      levels.push(`${name}: &${name} [${Array(9).fill(`*${previous}`).join(", ")}]`);
+    }
+    const path = await folder({ "base.yaml": BASE, "local.yaml": `${levels.join("\n")}\n` });
+    expect(errorOf(() => loadSettings({ dir: path, env: {} }))).toBe(
+      `${join(path, "local.yaml")} is not valid YAML: ReferenceError`,
+    );
+  });
+
+  it("names the code, line and column of a second document in a file", async () => {
+    const path = await folder({ "base.yaml": BASE, "local.yaml": "application:\n  port: 1\n---\nb: 2\n" });
+    expect(errorOf(() => loadSettings({ dir: path, env: {} }))).toBe(
+      `${join(path, "local.yaml")} is not valid YAML: MULTIPLE_DOCS at line 3, column 1`,
+    );
+  });
+
   it("says which file it could not read", async () => {
     const path = await folder({ "local.yaml": "" });
     expect(errorOf(() => loadSettings({ dir: path, env: {} }))).toBe(
