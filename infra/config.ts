@@ -572,6 +572,8 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+// Stryker disable all: it reads the Pulumi runtime, which `npm run test:mutation` leaves unloaded
+// (vitest.mutation.config.mts); tests/infra/program.test.ts runs it through the whole program under Pulumi's mocks.
 /**
  * Read this stack's configuration once from the Pulumi runtime (the CLI, or the mocks in tests) and validate it.
  * Only the project's own namespace is read; provider settings such as `digitalocean:token` stay with the provider.
@@ -586,3 +588,4 @@ export function loadStackConfig(): StackConfig {
   }
   return parseStackConfig({ project, stack, values });
 }
+// Stryker restore all
