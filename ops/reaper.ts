@@ -71,8 +71,8 @@ function decideOne(stack: StackState, input: ReapInput): ReapDecision {
   } else {
     problem = reading.ok ? `tag says PR #${reading.tags.pr}, name says #${pr}` : reading.problem;
   }
-  const lastUpdate = stack.lastUpdate === undefined ? undefined : new Date(stack.lastUpdate);
-  const due = lastUpdate === undefined ? undefined : expiry(lastUpdate, input.defaultTtlMs, input.now);
+  // A missing or unreadable last update is an invalid Date, for which expiry() has no answer either.
+  const due = expiry(new Date(stack.lastUpdate ?? Number.NaN), input.defaultTtlMs, input.now);
   if (due === undefined) {
     return keep(`PR #${pr} is open, but its review tags are unusable (${problem}) and it has no last update: check it`);
   }

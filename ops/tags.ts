@@ -41,11 +41,10 @@ export const DEFAULT_TTL = "72h";
 /** `90m`, `72h`, `7d` → milliseconds. */
 export function parseTtl(raw: string): number {
   const match = /^([1-9][0-9]{0,5})([mhd])$/.exec(raw.trim());
-  const unit = match?.[2] as keyof typeof UNIT_MS | undefined;
-  if (match?.[1] === undefined || unit === undefined) {
+  if (match === null) {
     throw usageError(`invalid time to live "${raw}": expected a number and a unit m, h or d, such as 72h or 7d`);
   }
-  const ms = Number(match[1]) * UNIT_MS[unit];
+  const ms = Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
   if (ms > MAX_TTL_MS) throw usageError(`time to live "${raw}" is longer than the maximum of 30d`);
   return ms;
 }
@@ -81,21 +80,22 @@ export type TagReading =
 
 /** Parse the review tags of a stack; a stack without them (or with broken ones) is reported, never guessed at. */
 export function readReviewTags(map: Readonly<Record<string, string>>): TagReading {
-  const missing = Object.values(TAG).filter((key) => map[key] === undefined || map[key] === "");
+  const tag = (key: string): string => map[key] ?? "";
+  const missing = Object.values(TAG).filter((key) => tag(key) === "");
   if (missing.length > 0) return { ok: false, problem: `missing tags ${missing.join(", ")}` };
-  const pr = Number(map[TAG.pr]);
-  if (!/^[1-9][0-9]*$/.test(map[TAG.pr] ?? "")) return { ok: false, problem: `tag ${TAG.pr} is not a PR number` };
-  const createdAt = new Date(map[TAG.createdAt] ?? "");
+  const pr = Number(tag(TAG.pr));
+  if (!/^[1-9][0-9]*$/.test(tag(TAG.pr))) return { ok: false, problem: `tag ${TAG.pr} is not a PR number` };
+  const createdAt = new Date(tag(TAG.createdAt));
   if (Number.isNaN(createdAt.getTime())) return { ok: false, problem: `tag ${TAG.createdAt} is not a timestamp` };
-  const deployedAt = new Date(map[TAG.deployedAt] ?? "");
+  const deployedAt = new Date(tag(TAG.deployedAt));
   if (Number.isNaN(deployedAt.getTime())) return { ok: false, problem: `tag ${TAG.deployedAt} is not a timestamp` };
   let ttlMs: number;
   try {
-    ttlMs = parseTtl(map[TAG.ttl] ?? "");
+    ttlMs = parseTtl(tag(TAG.ttl));
   } catch {
     return { ok: false, problem: `tag ${TAG.ttl} is not a time to live` };
   }
-  return { ok: true, tags: { pr, createdAt, ttlMs, commit: map[TAG.commit] ?? "", deployedAt } };
+  return { ok: true, tags: { pr, createdAt, ttlMs, commit: tag(TAG.commit), deployedAt } };
 }
 
 /**
