@@ -139,6 +139,7 @@ export function summarisePreview(input: PreviewSummaryInput): PreviewSummary {
 
   const footer = input.commit === undefined ? [] : [`<sub>Previewed at commit ${code(input.commit)}.</sub>`];
   const head = lines.join("\n");
+  // Stryker disable next-line StringLiteral: the footer has one line at most.
   const tail = footer.join("\n");
   const diff = (input.diff ?? "").replace(ANSI, "").trim();
   let body = head;
