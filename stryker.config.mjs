@@ -30,6 +30,7 @@ export default {
     "!/ops",
     "!/tests",
     "!/package.json",
+    "!/Pulumi.yaml",
     "!/tsconfig.json",
     "!/vitest.mutation.config.mts",
   ],

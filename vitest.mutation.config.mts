@@ -10,6 +10,7 @@ export const PURE_CORE_TESTS = [
   "tests/infra/config.test.ts",
   "tests/infra/config-limits.test.ts",
   "tests/infra/env.test.ts",
+  "tests/infra/env-secrets.test.ts",
   "tests/infra/local-spec.test.ts",
   "tests/infra/local-spec-containers.test.ts",
   "tests/ops/preview-summary.test.ts",

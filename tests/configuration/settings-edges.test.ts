@@ -122,6 +122,12 @@ describe("values from variables", () => {
     ).toBe("127.0.0.1");
   });
 
+  it("gives the same settings whatever the order of the variables", () => {
+    const one = { APP_DATABASE__host: "lower", APP_DATABASE__HOST: "upper" };
+    const other = { APP_DATABASE__HOST: "upper", APP_DATABASE__host: "lower" };
+    expect(load(one)).toEqual(load(other));
+  });
+
   it("names each unknown key, the variable that set it and the keys there are", () => {
     expect(
       errorOf(() => load({ APP_CACHE__SIZE: "1", APP_APPLICATION__HOSTNAME: "x", APP_APPLICATION__WORKERS: "2" })),
@@ -198,6 +204,18 @@ describe("values from files", () => {
     );
   });
 
+  it.each([
+    ["database:\n  require_ssl: 1\n", "database.require_ssl", "a boolean (true or false)"],
+    ["application:\n  version: 123\n", "application.version", "a non-empty string"],
+    ["database:\n  password: 5\n", "database.password", "a string"],
+    ["database:\n  ca_cert: 5\n", "database.ca_cert", "a string"],
+  ])("refuses a YAML value of the wrong type: %j", async (text, key, expected) => {
+    const path = await folder({ "base.yaml": BASE, "local.yaml": text });
+    expect(errorOf(() => loadSettings({ dir: path, env: {} }))).toBe(
+      invalid(`${key} (from ${join(path, "local.yaml")}): expected ${expected}`),
+    );
+  });
+
   it("reads a file of comments only as empty", async () => {
     const path = await folder({ "base.yaml": BASE, "local.yaml": "# nothing here\n" });
     expect(loadSettings({ dir: path, env: {} }).application.port).toBe(8000);
@@ -243,13 +261,16 @@ describe("values from files", () => {
 describe("listEnvironments", () => {
   it("lists the *.yaml files besides base.yaml, sorted", async () => {
     const path = await folder({
+      "delta.yaml": "",
       "base.yaml": BASE,
-      "zeta.yaml": "",
       "alpha.yaml": "",
+      "echo.yaml": "",
       "notes.txt": "",
+      "charlie.yaml": "",
       "beta.yml": "",
       yaml: "",
+      "bravo.yaml": "",
     });
-    expect(listEnvironments(path)).toEqual(["alpha", "zeta"]);
+    expect(listEnvironments(path)).toEqual(["alpha", "bravo", "charlie", "delta", "echo"]);
   });
 });

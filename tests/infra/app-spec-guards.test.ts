@@ -113,6 +113,7 @@ describe("the image digest", () => {
   it("is taken from the last @ of a repository digest", () => {
     expect(digestOf(`registry.digitalocean.com/reg/newsletter@${DIGEST}`)).toBe(DIGEST);
     expect(digestOf(`r@x@${DIGEST}`)).toBe(DIGEST);
+    expect(digestOf(`r@${DIGEST}`)).toBe(DIGEST);
   });
 
   it.each([

@@ -1,7 +1,9 @@
 // The edges of every stack setting (infra/config.ts): the last value each key accepts and the first it refuses,
 // and the whole message a user sees, so that a looser or stricter rule, or a changed word, fails here.
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { CONFIG_KEYS, parseStackConfig, StackConfigError } from "../../infra/config";
+import { parse as parseYaml } from "yaml";
+import { CONFIG_KEYS, PROJECT, parseStackConfig, StackConfigError } from "../../infra/config";
 
 const parse = (stack: string, values: Record<string, string> = {}) =>
   parseStackConfig({ project: "newsletter", stack, values });
@@ -271,6 +273,22 @@ describe("the other DigitalOcean settings", () => {
     const config = parse("production", { database: "cluster", domain: "news.example.com" });
     if (config.target !== "digitalocean") throw new Error("expected a DigitalOcean stack");
     expect([Object.isFrozen(config.database), Object.isFrozen(config.domain)]).toEqual([true, true]);
+  });
+
+  it("gives the region hint only for the region keys", () => {
+    expect(errorOf(() => parse("pr-1", { instanceSize: "fra1", registryTier: "nyc" }))).toBe(
+      invalid(
+        "pr-1",
+        'newsletter:registryTier: "nyc" is not accepted; expected one of starter, basic, professional',
+        'newsletter:instanceSize: "fra1" is not accepted; expected one of apps-s-1vcpu-0.5gb, apps-s-1vcpu-1gb, ' +
+          "apps-s-1vcpu-2gb, apps-s-2vcpu-4gb",
+      ),
+    );
+  });
+
+  it("names the project as Pulumi.yaml does", () => {
+    const pulumiYaml = parseYaml(readFileSync(new URL("../../Pulumi.yaml", import.meta.url), "utf8"));
+    expect(PROJECT).toBe(pulumiYaml.name);
   });
 
   it("names an unknown key and lists every key there is", () => {

@@ -105,6 +105,11 @@ describe("the app container", () => {
       "APP_APPLICATION__HOST=127.0.0.1",
       "APP_APPLICATION__PORT=18000",
     ]);
+    expect(spec.app.env.slice(-3)).toEqual([
+      { name: "APP_DATABASE__REQUIRE_SSL", value: "false", secret: false },
+      { name: "APP_APPLICATION__HOST", value: "127.0.0.1", secret: false },
+      { name: "APP_APPLICATION__PORT", value: "18000", secret: false },
+    ]);
     expect(spec.migrate.env).toEqual(spec.app.env);
   });
 

@@ -214,6 +214,7 @@ describe("driftedResources", () => {
       step("read", APP, "read"),
       { ...step("refresh", APP, "refreshed"), diffs: ["spec"] },
       step("refresh", APP, "no-diffs-given"),
+      { ...step("same", APP, "same-with-diffs"), diffs: ["spec"] },
       { op: "update", type: "pulumi:providers:docker", urn: "urn:pulumi:pr-7::newsletter::pulumi:providers:docker::p" },
       { op: "update", type: "pulumi:pulumi:Stack", urn: "urn:pulumi:pr-7::newsletter::pulumi:pulumi:Stack::s" },
       step("delete", APP, "gone"),

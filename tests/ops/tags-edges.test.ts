@@ -2,7 +2,16 @@
 // and longest commit, tags that are present but empty or not quite numbers, and the whole text of every refusal.
 import { describe, expect, it } from "vitest";
 import { ExitCode, OpsError } from "../../ops/errors";
-import { formatTtl, nextReviewTags, parseCommit, parseTtl, readReviewTags, toTagMap, verifyTags } from "../../ops/tags";
+import {
+  DEFAULT_TTL,
+  formatTtl,
+  nextReviewTags,
+  parseCommit,
+  parseTtl,
+  readReviewTags,
+  toTagMap,
+  verifyTags,
+} from "../../ops/tags";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -31,6 +40,10 @@ describe("parseTtl", () => {
     [" 72h ", 72 * HOUR],
   ])("reads %j as %d ms", (raw, ms) => {
     expect(parseTtl(raw)).toBe(ms);
+  });
+
+  it("gives a review environment three days by default", () => {
+    expect(parseTtl(DEFAULT_TTL)).toBe(3 * DAY);
   });
 
   it.each(["43201m", "721h", "31d", "999999m", "999999d"])("refuses %j as longer than 30 days", (raw) => {
