@@ -34,6 +34,11 @@ const BASE = [
   "  password: password",
   "  database_name: newsletter",
   "  require_ssl: false",
+  "email_client:",
+  "  base_url: http://localhost",
+  "  sender_email: test@example.com",
+  "  authorization_token: my-secret-token",
+  "  timeout_milliseconds: 10000",
   "",
 ].join("\n");
 
@@ -135,7 +140,7 @@ describe("values from variables", () => {
       invalid(
         "application.hostname (from APP_APPLICATION__HOSTNAME): unknown key; the keys here are port, host, version, shutdown_grace_seconds",
         "application.workers (from APP_APPLICATION__WORKERS): unknown key; the keys here are port, host, version, shutdown_grace_seconds",
-        "cache (from APP_CACHE__SIZE): unknown key; the keys here are application, database",
+        "cache (from APP_CACHE__SIZE): unknown key; the keys here are application, database, email_client",
       ),
     );
   });
@@ -188,7 +193,7 @@ describe("values from files", () => {
 
   it("names the file of a bad value inside a section that only that file sets", async () => {
     const path = await folder({
-      "base.yaml": "application:\n  port: 8000\n  host: 127.0.0.1\n  shutdown_grace_seconds: 8\n",
+      "base.yaml": BASE.slice(0, BASE.indexOf("database:")) + BASE.slice(BASE.indexOf("email_client:")),
       "local.yaml":
         "database:\n  host: h\n  port: 5432\n  username: u\n  password: p\n  database_name: d\n  require_ssl: maybe\n",
     });
@@ -200,7 +205,9 @@ describe("values from files", () => {
   it("names an unknown key in a file, and a variable that replaces a file's section with a value", async () => {
     const path = await folder({ "base.yaml": `${BASE}logging:\n  level: debug\n`, "local.yaml": "" });
     expect(errorOf(() => loadSettings({ dir: path, env: {} }))).toBe(
-      invalid(`logging (from ${join(path, "base.yaml")}): unknown key; the keys here are application, database`),
+      invalid(
+        `logging (from ${join(path, "base.yaml")}): unknown key; the keys here are application, database, email_client`,
+      ),
     );
   });
 

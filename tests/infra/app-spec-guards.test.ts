@@ -89,7 +89,7 @@ describe("the image digest", () => {
     image: { repository: "newsletter", digest: DIGEST },
     instanceSize: "apps-s-1vcpu-0.5gb",
     instanceCount: 1,
-    database: { kind: "dev" },
+    database: { kind: "dev", version: "17" },
     domain: undefined,
   };
 

@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { CONFIG_KEYS, PROJECT, parseStackConfig, StackConfigError } from "../../infra/config";
+import { CONFIG_KEYS, MAP_CONFIG_KEYS, PROJECT, parseStackConfig, StackConfigError } from "../../infra/config";
 
 const parse = (stack: string, values: Record<string, string> = {}) =>
   parseStackConfig({ project: "newsletter", stack, values });
@@ -33,11 +33,13 @@ describe("integer settings at their limits", () => {
     ["instanceCount", "1", 1],
     ["instanceCount", "10", 10],
   ])("accepts %s %s", (key, value, expected) => {
-    expect(parse("pr-1", { [key]: value })).toMatchObject({ instanceCount: expected });
+    expect(parse("pr-1", { [key]: value, instanceSize: "apps-s-1vcpu-1gb" })).toMatchObject({
+      instanceCount: expected,
+    });
   });
 
   it.each(["0", "11", "1.5", "1e1", "abc", "", " 2"])("refuses instanceCount %j", (value) => {
-    expect(errorOf(() => parse("pr-1", { instanceCount: value }))).toBe(
+    expect(errorOf(() => parse("pr-1", { instanceCount: value, instanceSize: "apps-s-1vcpu-1gb" }))).toBe(
       invalid(
         "pr-1",
         `newsletter:instanceCount: ${JSON.stringify(value)} is not accepted; expected an integer from 1 to 10`,
@@ -107,6 +109,7 @@ describe("the database", () => {
       project: "newsletter",
       stack: "production",
       appVersion: undefined,
+      appSettings: { env: {}, secrets: {} },
       target: "digitalocean",
       registry: { name: "newsletter", create: false, tier: "basic" },
       imageRepository: "newsletter",
@@ -120,6 +123,8 @@ describe("the database", () => {
         size: "db-s-1vcpu-1gb",
         nodeCount: 1,
         protect: false,
+        trustedSources: "app",
+        migrationAccess: "attachment",
       },
       domain: undefined,
     });
@@ -293,7 +298,10 @@ describe("the other DigitalOcean settings", () => {
 
   it("names an unknown key and lists every key there is", () => {
     expect(errorOf(() => parse("pr-2", { instanceCont: "2" }))).toBe(
-      invalid("pr-2", `newsletter:instanceCont: unknown key; the keys are ${Object.keys(CONFIG_KEYS).join(", ")}`),
+      invalid(
+        "pr-2",
+        `newsletter:instanceCont: unknown key; the keys are ${[...Object.keys(CONFIG_KEYS), ...MAP_CONFIG_KEYS].join(", ")}`,
+      ),
     );
   });
 });
@@ -313,6 +321,7 @@ describe("the local stack's settings", () => {
       project: "newsletter",
       stack: "local",
       appVersion: "abc1234",
+      appSettings: { env: {}, secrets: {} },
       target: "local",
       postgresImage: "postgres:18",
       networkMode: "host",
