@@ -86,7 +86,7 @@ describe("the image digest", () => {
   const input: AppSpecInput = {
     name: "newsletter-pr-42",
     region: "fra",
-    image: { repository: "newsletter", digest: DIGEST },
+    image: { repository: "newsletter", digest: DIGEST, version: "abc1234" },
     instanceSize: "apps-s-1vcpu-0.5gb",
     instanceCount: 1,
     database: { kind: "dev", version: "17" },
@@ -105,7 +105,7 @@ describe("the image digest", () => {
     ["no algorithm", HEX],
     ["a tag", "latest"],
   ])("is refused by buildAppSpec with %s", (_case, digest) => {
-    expect(messageOf(() => buildAppSpec({ ...input, image: { repository: "newsletter", digest } }))).toBe(
+    expect(messageOf(() => buildAppSpec({ ...input, image: { ...input.image, digest } }))).toBe(
       `buildAppSpec: image digest must look like sha256:<64 hex>, got "${digest}"`,
     );
   });

@@ -72,6 +72,7 @@ describe("the app container", () => {
         { name: "APP_DATABASE__PASSWORD", value: "pw", secret: true },
         { name: "APP_DATABASE__DATABASE_NAME", value: "newsletter", secret: false },
         { name: "APP_DATABASE__REQUIRE_SSL", value: "false", secret: false },
+        { name: "APP_APPLICATION__VERSION", value: "abc1234", secret: false },
       ],
       healthcheck: {
         test: [
@@ -100,15 +101,17 @@ describe("the app container", () => {
     const spec = localDeploymentSpec(host, "pw");
     expect(spec.app.ports).toEqual([]);
     expect(spec).not.toHaveProperty("network");
-    expect(dockerEnv(spec.app.env as { name: string; value: string; secret: boolean }[]).slice(-3)).toEqual([
+    expect(dockerEnv(spec.app.env as { name: string; value: string; secret: boolean }[]).slice(-4)).toEqual([
       "APP_DATABASE__REQUIRE_SSL=false",
       "APP_APPLICATION__HOST=127.0.0.1",
       "APP_APPLICATION__PORT=18000",
+      "APP_APPLICATION__VERSION=abc1234",
     ]);
-    expect(spec.app.env.slice(-3)).toEqual([
+    expect(spec.app.env.slice(-4)).toEqual([
       { name: "APP_DATABASE__REQUIRE_SSL", value: "false", secret: false },
       { name: "APP_APPLICATION__HOST", value: "127.0.0.1", secret: false },
       { name: "APP_APPLICATION__PORT", value: "18000", secret: false },
+      { name: "APP_APPLICATION__VERSION", value: "abc1234", secret: false },
     ]);
     expect(spec.migrate.env).toEqual(spec.app.env);
   });
@@ -120,14 +123,11 @@ describe("the app container", () => {
 });
 
 describe("the image", () => {
-  it("is built for the engine's own platform, tagged latest, with the version as a build arg", () => {
+  it("is built for the engine's own platform and tagged by the hash of its inputs", () => {
+    const build = imageBuildSettings({ platform: "linux/arm64", buildArgs: { BUILD_IMAGE: "mirror/node:24" } });
     expect(localDeploymentSpec({ ...bridge, buildArgs: { BUILD_IMAGE: "mirror/node:24" } }, "pw").image).toEqual({
-      imageName: "newsletter-local-app:latest",
-      build: imageBuildSettings({
-        appVersion: "abc1234",
-        platform: "linux/arm64",
-        buildArgs: { BUILD_IMAGE: "mirror/node:24" },
-      }),
+      imageName: `newsletter-local-app:${build.version}`,
+      build,
     });
     expect(localDeploymentSpec(host, "pw").image.buildNetwork).toBe("host");
   });
