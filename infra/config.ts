@@ -9,7 +9,7 @@ import { type AppSettings, GENERATED_VARIABLES } from "./env";
 import { APP_INSTANCE_PRICES, DATABASE_NODE_PRICES, REGISTRY_TIER_PRICES } from "./prices";
 
 export const PROJECT = "newsletter";
-/** The one stack that deploys to the local Docker engine instead of DigitalOcean (issue 6). */
+/** The one stack that deploys to the local Docker engine instead of DigitalOcean. */
 export const LOCAL_STACK = "local";
 
 /**
@@ -265,7 +265,7 @@ export const CONFIG_KEYS = {
     ),
   },
   domainZone: { type: "string", default: "", applies: "digitalocean", accepts: anyString },
-  // The local stack (issue 6)
+  // The local stack
   localPostgresImage: {
     type: "string",
     default: "postgres:17",

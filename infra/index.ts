@@ -110,7 +110,7 @@ function deployToDigitalOcean(config: DigitalOceanStackConfig): StackOutputs {
   };
 }
 
-// ---- LOCAL STACK (issue 6, the local-stack helper owns infra/local*.ts) ------------------------------------------
+/** The local stack: the same image and env contract on the local Docker engine (infra/local.ts). */
 function deployLocally(config: LocalStackConfig): StackOutputs {
   const local = new LocalDeployment("local", {
     networkMode: config.networkMode,
@@ -132,7 +132,6 @@ function deployLocally(config: LocalStackConfig): StackOutputs {
     },
   };
 }
-// ---- END LOCAL STACK ----------------------------------------------------------------------------------------------
 
 const config = loadStackConfig();
 const outputs = config.target === "local" ? deployLocally(config) : deployToDigitalOcean(config);

@@ -67,7 +67,7 @@ export function localNames(project: string, stack: string): LocalNames {
 /**
  * The database the local Postgres container creates on first start, and the role the service and the migrations use.
  * Locally both connect as the one role the container creates (its superuser): the least-privilege split that the
- * managed database needs (infra/env.ts, issue 4) protects nothing on a throwaway database on your own machine.
+ * managed database needs (infra/env.ts) protects nothing on a throwaway database on your own machine.
  */
 export const LOCAL_DATABASE = Object.freeze({ username: "newsletter", databaseName: "newsletter" });
 
