@@ -1,7 +1,8 @@
 // `engines` in both package.json files promises a Node version; every installed package must accept it, or `npm ci`
 // warns (EBADENGINE) and that package may fail on the promised version. Read from the lockfiles, which record each
 // package's own `engines`, so a Dependabot update that raises a floor fails here until `engines` follows. The floor
-// is 22.12: cookie 2 (fastify → light-my-request) wants Node >= 22, vite (vitest) ^20.19 || >= 22.12.
+// is 22.13: cookie 2 (fastify → light-my-request) wants Node >= 22, vite (vitest) ^20.19 || >= 22.12, and
+// @inquirer/* (StrykerJS) >= 23.5 || ^22.13 || ^20.17.
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import semver from "semver";
