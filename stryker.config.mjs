@@ -2,7 +2,7 @@
 // a time in the modules below and runs the tests of vitest.mutation.config.mts against each change. A change that
 // no test notices ("survived") is behaviour that no test pins. It works in a copy of the repository under
 // .stryker-tmp/, so the working tree, the Docker engine and the shared ports are never touched.
-// StrykerJS 9.x: version 10 needs Node 22, and the project supports Node 20 (package.json `engines`).
+// StrykerJS 9.x: version 10 needs Node 22, and the machines that run this suite here have Node 20.
 /** @type {import("@stryker-mutator/api/core").PartialStrykerOptions} */
 export default {
   testRunner: "vitest",
@@ -25,7 +25,13 @@ export default {
     "!/app",
     "/app/*",
     "!/app/src",
+    "!/app/migrations",
+    "!/app/build.mjs",
+    "!/app/package.json",
+    "!/app/package-lock.json",
     "!/configuration",
+    "!/Dockerfile",
+    "!/.dockerignore",
     "!/infra",
     "!/ops",
     "!/tests",
