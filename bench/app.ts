@@ -211,6 +211,11 @@ interface Figure {
   readonly baselineCpu?: number[];
 }
 
+/** A requests-per-second figure, higher is better, with the server CPU per request beside it. */
+function throughputFigure(label: string, atLeast: number): Figure {
+  return { label, unit: "req/s", ours: [], baseline: [], goal: { atLeast }, ourCpu: [], baselineCpu: [] };
+}
+
 function formatTable(figures: readonly Figure[]): string {
   const rows = figures.map((figure) => {
     const ratios = figure.ours.map((ours, i) => ours / (figure.baseline[i] ?? Number.NaN));
@@ -330,40 +335,10 @@ async function main(): Promise<number> {
     await bench.post(bareRoute, 2);
     if (full) await bench.post(full, 2);
 
-    const health: Figure = {
-      label: "GET /health_check ÷ bare Fastify",
-      unit: "req/s",
-      ours: [],
-      baseline: [],
-      goal: { atLeast: 0.8 },
-      ourCpu: [],
-      baselineCpu: [],
-    };
-    const vsLoop: Figure = {
-      label: "POST /subscriptions ÷ bare INSERT loop",
-      unit: "req/s",
-      ours: [],
-      baseline: [],
-      goal: { atLeast: 0.8 },
-      ourCpu: [],
-      baselineCpu: [],
-    };
-    const vsRoute: Figure = {
-      label: "POST /subscriptions ÷ bare Fastify route",
-      unit: "req/s",
-      ours: [],
-      baseline: [],
-      goal: { atLeast: 0.95 },
-      ourCpu: [],
-      baselineCpu: [],
-    };
-    const withRows: Figure = {
-      label: `POST, ${rows.toLocaleString("en-US")} rows ÷ empty table`,
-      unit: "req/s",
-      ours: [],
-      baseline: [],
-      goal: { atLeast: 0.95 },
-    };
+    const health = throughputFigure("GET /health_check ÷ bare Fastify", 0.8);
+    const vsLoop = throughputFigure("POST /subscriptions ÷ bare INSERT loop", 0.8);
+    const vsRoute = throughputFigure("POST /subscriptions ÷ bare Fastify route", 0.95);
+    const withRows = throughputFigure(`POST, ${rows.toLocaleString("en-US")} rows ÷ empty table`, 0.95);
     const record = (figure: Figure, ours: Run, baseline: Run) => {
       figure.ours.push(ours.perSecond);
       figure.baseline.push(baseline.perSecond);
