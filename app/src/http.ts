@@ -30,17 +30,28 @@ function hasBody(request: FastifyRequest): boolean {
 /**
  * Bodies are read as they were sent: a compressed one (gzip, br, ...) would be parsed as if it were plain text, so
  * it is refused with 415 and Accept-Encoding naming what is accepted (RFC 9110 §15.5.16). `identity` means none.
+ * An onRequest hook in callback form (it runs on every request; see app.ts).
  */
-export function refuseContentEncoding(request: FastifyRequest): void {
+export function refuseContentEncoding(
+  request: FastifyRequest,
+  _reply: FastifyReply,
+  done: (error?: BadRequestError) => void,
+): void {
+  done(contentEncodingError(request));
+}
+
+function contentEncodingError(request: FastifyRequest): BadRequestError | undefined {
   const header = request.headers["content-encoding"];
-  if (header === undefined || !hasBody(request)) return;
+  if (header === undefined || !hasBody(request)) return undefined;
   const codings = header
     .split(",")
     .map((c) => c.trim().toLowerCase())
     .filter((c) => c !== "");
-  if (codings.every((c) => c === "identity")) return;
-  throw new BadRequestError("content-encoding", "content-encoding must be identity (no compression)", 415);
+  if (codings.every((c) => c === "identity")) return undefined;
+  return new BadRequestError("content-encoding", "content-encoding must be identity (no compression)", 415);
 }
+
+const FORM = "application/x-www-form-urlencoded";
 
 /**
  * A form is UTF-8: that is what the WHATWG URL standard's urlencoded parser decodes, and what form.ts checks byte by
@@ -48,7 +59,8 @@ export function refuseContentEncoding(request: FastifyRequest): void {
  * No charset at all means UTF-8.
  */
 export function refuseCharset(contentType: string | undefined): void {
-  if (contentType === undefined) return;
+  // The usual header has no parameters to read: skip parsing it.
+  if (contentType === undefined || contentType === FORM) return;
   let charset: string | null;
   try {
     charset = new MIMEType(contentType).params.get("charset");
@@ -91,28 +103,40 @@ export function notFoundOrMethodNotAllowed(app: FastifyInstance) {
  * by giving the response its socket ('socket' event, ServerResponse#assignSocket), and runs only if that socket can
  * still carry the answer; otherwise it is dropped without running.
  */
-export async function runWhenAnswerable(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+export function runWhenAnswerable(request: FastifyRequest, reply: FastifyReply, done: () => void): void {
   const response = reply.raw;
   const connection = request.raw.socket;
-  if (connection === undefined) return;
-  const answerable =
-    response.socket !== null
-      ? true
-      : await new Promise<boolean>((resolve) => {
-          const done = (result: boolean) => () => {
-            response.off("socket", onSocket);
-            connection.off("close", onClose);
-            resolve(result);
-          };
-          const onSocket = done(true);
-          const onClose = done(false);
-          response.once("socket", onSocket);
-          connection.once("close", onClose);
-          if (connection.destroyed) onClose();
-        });
+  // Almost always the response is next in line already: decide now, without a promise (a preHandler hook in
+  // callback form runs on every request; see app.ts).
+  if (connection === undefined) {
+    done();
+    return;
+  }
+  if (response.socket !== null) {
+    carryOn(request, reply, done, true);
+    return;
+  }
+  const settle = (answerable: boolean) => () => {
+    response.off("socket", onSocket);
+    connection.off("close", onClose);
+    carryOn(request, reply, done, answerable);
+  };
+  const onSocket = settle(true);
+  const onClose = settle(false);
+  response.once("socket", onSocket);
+  connection.once("close", onClose);
+  if (connection.destroyed) onClose();
+}
+
+function carryOn(request: FastifyRequest, reply: FastifyReply, done: () => void, answerable: boolean): void {
+  const connection = request.raw.socket;
   // Node keeps parsing what is buffered after a response that closes the connection has ended the socket's writing
   // side (destroySoon), and hands the next request a socket that can no longer carry its answer.
-  if (answerable && connection.writableEnded !== true && connection.destroyed !== true) return;
-  reply.hijack();
-  request.log.info("pipelined request dropped unanswered: an earlier response closed the connection");
+  if (!answerable || connection.writableEnded === true || connection.destroyed === true) {
+    reply.hijack();
+    request.log.info("pipelined request dropped unanswered: an earlier response closed the connection");
+  }
+  // A hijacked reply counts as sent, so then Fastify runs no handler after this hook (fastify
+  // lib/handle-request.js, preHandlerCallback: `if (reply.sent) return`).
+  done();
 }

@@ -27,6 +27,9 @@ function nextId(): string {
   return ID_PREFIX + idCounter.toString(16).padStart(12, "0");
 }
 
+/** pino levels at which a debug line is written (pino's default levels; this service defines no others). */
+const WRITES_DEBUG: ReadonlySet<string> = new Set(["debug", "trace"]);
+
 /**
  * One line per request, when it completes, at `info` (`error` when it failed).
  *
@@ -46,10 +49,13 @@ export class RequestLog extends LogController {
   override routeNotFound(): void {}
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    const quiet = !error && reply.statusCode < 400 && this.quietRoutes.has(request.routeOptions.url ?? "");
+    // At the default level a quiet request writes nothing: build nothing for it either.
+    if (quiet && !WRITES_DEBUG.has(reply.log.level)) return;
     const fields = { req: request, res: reply, responseTime: reply.elapsedTime };
     if (error) {
       reply.log.error({ ...fields, err: error }, "request errored");
-    } else if (reply.statusCode < 400 && this.quietRoutes.has(request.routeOptions.url ?? "")) {
+    } else if (quiet) {
       reply.log.debug(fields, "request completed");
     } else {
       reply.log.info(fields, "request completed");
