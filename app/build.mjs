@@ -20,8 +20,8 @@ const appDir = dirname(fileURLToPath(import.meta.url));
  *   which we don't set.
  * - @fastify/ajv-compiler, @fastify/fast-json-stringify-compiler: Fastify builds its default JSON-schema validator
  *   and serializer factories at start (lib/schema-controller.js, buildSchemaController) but calls them only for a
- *   route whose schema has no compiler of its own. Every route here is validated by zod (app.ts
- *   setValidatorCompiler) and no route declares a response schema, so ajv and fast-json-stringify never run.
+ *   route that declares a schema. No route here declares one (each checks its input in its handler), so ajv and
+ *   fast-json-stringify never run.
  * - light-my-request: loaded by `app.inject()` only (fastify.js, inject), which the server never calls; tests inject
  *   into the app built from the sources, not into this bundle.
  */
@@ -32,7 +32,7 @@ const NEVER_RUN = {
   }`,
   glob: `export function glob() { throw new Error("glob patterns for migrations are not supported in this build"); }`,
   "@fastify/ajv-compiler": `module.exports = () => () => {
-    throw new Error("this build has no ajv: give the route a validator compiler (the app uses zod)");
+    throw new Error("this build has no ajv: JSON-schema validation is not supported");
   };`,
   "@fastify/fast-json-stringify-compiler": `module.exports = () => () => {
     throw new Error("this build has no fast-json-stringify: response schemas are not supported");
