@@ -1,5 +1,5 @@
 // Structured JSON logs on stdout, shared by the server (through Fastify) and the migration runner.
-import type { DestinationStream, LoggerOptions } from "pino";
+import pino, { type DestinationStream, type LoggerOptions } from "pino";
 import type { Settings } from "./settings";
 
 /**
@@ -21,6 +21,23 @@ const REDACTED_PATHS = [
 
 /** What a censored value reads as: the first of these that does not itself spell the secret. */
 const CENSORS = ["[redacted]", "[REDACTED]", "***", "###", "~~~", "(censored)"];
+
+/** How long a line may wait in the server's log buffer before it is written. */
+export const LOG_FLUSH_INTERVAL_MS = 250;
+
+/**
+ * Where the server writes its lines: stdout, gathered into writes of at least 4 KiB (pino's asynchronous logging,
+ * https://getpino.io/#/docs/asynchronous, on sonic-boom), with whatever has gathered written every
+ * LOG_FLUSH_INTERVAL_MS (sonic-boom's periodicFlush), so on a quiet server a line is late by at most that.
+ * One write per line is one system call per request, and on a busy server that call cost about as much CPU as the
+ * rest of the request's line (`npm run bench:app`). pino writes what is buffered synchronously when the process
+ * exits, however it exits short of a kill (pino lib/tools.js, buildSafeSonicBoom registers autoEnd for `exit` with
+ * on-exit-leak-free; Node emits `exit` after an uncaught exception too): what a SIGKILL or the out-of-memory
+ * killer loses is the last LOG_FLUSH_INTERVAL_MS of lines.
+ */
+export function serverLogDestination(): DestinationStream {
+  return pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: LOG_FLUSH_INTERVAL_MS });
+}
 
 /**
  * pino options for this service: JSON lines, the database password and the email API's token censored in every

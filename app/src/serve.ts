@@ -4,6 +4,7 @@ import type { Server } from "node:http";
 import type { Socket } from "node:net";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "./app";
+import { serverLogDestination } from "./logger";
 import type { Settings } from "./settings";
 
 export interface RunningServer {
@@ -66,9 +67,9 @@ class Connections {
 }
 
 export async function serve(settings: Settings): Promise<RunningServer> {
-  const app = buildApp(settings);
+  const app = buildApp(settings, { logStream: serverLogDestination() });
   const { port, host, version, shutdown_grace_seconds: graceSeconds } = settings.application;
-  // The first line says which build is running (the image sets APP_APPLICATION__VERSION to the git SHA).
+  // The first line says which build is running (deployments set APP_APPLICATION__VERSION to the image's content hash).
   app.log.info({ host, port }, `newsletter ${version} starting`);
   await app.listen({ port, host });
   const connections = new Connections(app.server);

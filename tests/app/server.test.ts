@@ -4,6 +4,7 @@ import { rm } from "node:fs/promises";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LOG_FLUSH_INTERVAL_MS } from "../../app/src/logger";
 import { appProcessEnv, untilListening as untilHealthy } from "../support/app-process";
 import { freePort, startPostgres, type TestPostgres } from "../support/postgres";
 import { bundledAppLayout, migratedDatabase, subscriptionRows } from "./helpers";
@@ -109,6 +110,49 @@ describe("the server process (dist/server.js)", () => {
     expect(await server.exited).toBe(0);
     const first = JSON.parse(server.lines[0] ?? "{}");
     expect(first).toMatchObject({ level: 30, version: "3f2c1ab", msg: "newsletter 3f2c1ab starting" });
+  });
+
+  it("writes a request's line within the log flush interval on an idle server, without waiting for more", async () => {
+    const server = await start();
+    await untilListening(server);
+    const before = server.lines.length;
+    const answer = await fetch(`${server.url}/subscriptions`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "name=flush&email=flush-idle%40example.com",
+    });
+    expect(answer.status).toBe(200);
+    const sent = Date.now();
+    while (!server.lines.slice(before).some((l) => l.includes('"request completed"')) && Date.now() - sent < 5_000) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const waited = Date.now() - sent;
+    server.child.kill("SIGTERM");
+    expect(await server.exited).toBe(0);
+    expect(server.lines.slice(before).filter((l) => l.includes('"request completed"'))).toHaveLength(1);
+    // The buffer is written every LOG_FLUSH_INTERVAL_MS (250); a line held until 4 KiB gathered would never come.
+    expect(waited).toBeLessThan(LOG_FLUSH_INTERVAL_MS + 1_000);
+  });
+
+  it("loses no buffered line when SIGTERM follows a burst of requests at once", async () => {
+    const server = await start();
+    await untilListening(server);
+    const emails = Array.from({ length: 40 }, (_, i) => `burst-${i}@example.com`);
+    const answers = await Promise.all(
+      emails.map((email) =>
+        fetch(`${server.url}/subscriptions`, {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body: `name=burst&email=${encodeURIComponent(email)}`,
+        }),
+      ),
+    );
+    expect(answers.map((a) => a.status)).toEqual(emails.map(() => 200));
+    server.child.kill("SIGTERM");
+    expect(await server.exited).toBe(0);
+    const completed = server.lines.filter((l) => l.includes('"request completed"') && l.includes('"POST"'));
+    expect(completed).toHaveLength(emails.length);
+    expect(server.lines.at(-1)).toContain('"stopped"');
   });
 
   it("on SIGTERM stops accepting connections, finishes the request in flight, and exits 0", async () => {
