@@ -1,14 +1,24 @@
 // Baseline for POST /subscriptions: the same Fastify version and the same INSERT through the app's own pool
 // (app/src/database.ts createDatabase, app/src/subscriptions.ts subscribe), with the form read by URLSearchParams and
 // nothing else: no validation, no logging, no hooks. What the app's route costs beyond this is what the app adds.
+// With `--log`, a reference rather than a baseline: the same route writing the app's own request line (its logger
+// options, destination and one-line-per-request controller), so the bench can show what that line alone costs.
 import Fastify from "fastify";
 import { createDatabase } from "../../app/src/database";
+import { loggerOptions, serverLogDestination } from "../../app/src/logger";
+import { RequestLog, requestId } from "../../app/src/request-log";
 import { subscribe } from "../../app/src/subscriptions";
 import { baselineSettings, silent } from "./settings";
 
 const settings = baselineSettings();
 const db = createDatabase(settings.database, silent);
-const app = Fastify();
+const app = process.argv.includes("--log")
+  ? Fastify({
+      logger: { ...loggerOptions(settings), stream: serverLogDestination() },
+      logController: new RequestLog(new Set(["/health_check"])),
+      genReqId: (request) => requestId(request.headers["x-request-id"]),
+    })
+  : Fastify();
 app.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string" }, (_request, body, done) => {
   done(null, Object.fromEntries(new URLSearchParams(body as string)));
 });
