@@ -17,7 +17,11 @@
 
 import { type Checked, CONTROL } from "./form";
 
-const graphemes = new Intl.Segmenter("en", { granularity: "grapheme" });
+/**
+ * Made on first use, not when the module loads: creating a segmenter loads ICU's break-iterator data, about 15 ms of
+ * the server's start, and most names are printable ASCII, which needs none (asciiName).
+ */
+let graphemes: Intl.Segmenter | undefined;
 const VISIBLE_CATEGORY = /[\p{L}\p{N}\p{P}\p{S}]/u;
 const IGNORABLE = /\p{Default_Ignorable_Code_Point}/u;
 const BLANK_SYMBOLS = new Set(["\u2800"]);
@@ -61,6 +65,7 @@ export function segmentedName(raw: string): Checked<string> {
   if (CONTROL.test(raw)) return { ok: false, message: "name must not contain control characters" };
   if (BIDI_CONTROL.test(raw)) return { ok: false, message: "name must not contain bidirectional control characters" };
   if (SEPARATOR.test(raw)) return { ok: false, message: "name must not contain line or paragraph separators" };
+  graphemes ??= new Intl.Segmenter("en", { granularity: "grapheme" });
   const clusters = Array.from(graphemes.segment(raw), (s) => s.segment);
   if (clusters.some((g) => codePoints(g) > MAX_CODE_POINTS_PER_GRAPHEME)) {
     return {
