@@ -46,7 +46,7 @@ export function serverLogDestination(): DestinationStream {
 export function loggerOptions(settings: Settings): LoggerOptions {
   return {
     ...redactingOptions(settings.database.password, settings.email_client.authorization_token),
-    level: "info",
+    level: settings.application.log_level,
     base: { service: "newsletter", version: settings.application.version },
   };
 }

@@ -53,6 +53,12 @@ const SettingsSchema = z.strictObject({
     // Stryker disable next-line StringLiteral: `text` has a description, so the fallback never applies.
     version: z.preprocess(emptyAsUnset, text.default("dev")).describe(text.description ?? ""),
     shutdown_grace_seconds: integer(0, 3_600),
+    // pino's levels (https://getpino.io/#/docs/api?id=levels). `debug` adds a line for every successful health
+    // check; `warn` drops the line of every request that succeeded.
+    log_level: z
+      .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
+      .default("info")
+      .describe("a log level (fatal, error, warn, info, debug, trace or silent)"),
   }),
   database: z.strictObject({
     host: text,

@@ -57,13 +57,14 @@ describe("logs", () => {
     }
   });
 
-  it("leave a health check that succeeds out at level info, and log it at debug", async () => {
+  it("leave a health check that succeeds out at level info, and log it at debug (application.log_level)", async () => {
     for (const [level, expected] of [
       ["info", []],
       ["debug", ["request completed"]],
     ] as const) {
       const logs = new LogCapture();
-      const app = buildApp(settings, { logStream: logs, logLevel: level });
+      const atLevel = { ...settings, application: { ...settings.application, log_level: level } };
+      const app = buildApp(atLevel, { logStream: logs });
       try {
         const response = await app.inject({ method: "GET", url: "/health_check" });
         expect(response.statusCode).toBe(200);
@@ -78,6 +79,24 @@ describe("logs", () => {
       } finally {
         await app.close();
       }
+    }
+  });
+
+  it("write no line for a request that succeeded at log_level warn", async () => {
+    const logs = new LogCapture();
+    const atWarn = { ...settings, application: { ...settings.application, log_level: "warn" as const } };
+    const app = buildApp(atWarn, { logStream: logs });
+    try {
+      const ok = await app.inject({
+        method: "POST",
+        url: "/subscriptions",
+        headers: FORM,
+        payload: "name=quiet&email=quiet%40example.com",
+      });
+      expect(ok.statusCode).toBe(200);
+      expect(logs.records().filter((r) => r.reqId === ok.headers["x-request-id"])).toEqual([]);
+    } finally {
+      await app.close();
     }
   });
 

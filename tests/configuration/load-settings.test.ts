@@ -29,7 +29,7 @@ function errorOf(load: () => unknown): string {
 describe("loadSettings with the committed configuration/", () => {
   it("defaults to the local environment: loopback, port 8000, a local Postgres without TLS", () => {
     expect(loadSettings({ dir, env: {} })).toEqual({
-      application: { port: 8000, host: "127.0.0.1", version: "dev", shutdown_grace_seconds: 8 },
+      application: { port: 8000, host: "127.0.0.1", version: "dev", shutdown_grace_seconds: 8, log_level: "info" },
       database: {
         host: "127.0.0.1",
         port: 5432,
@@ -105,6 +105,7 @@ describe("loadSettings with the committed configuration/", () => {
         APP_DATABASE__REQUIRE_SSL: "true",
         APP_DATABASE__CA_CERT: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
         APP_DATABASE__PASSWORD: "from-the-platform",
+        APP_APPLICATION__LOG_LEVEL: "warn",
       },
     });
     expect(settings.application).toEqual({
@@ -112,6 +113,7 @@ describe("loadSettings with the committed configuration/", () => {
       host: "127.0.0.1",
       version: "3f2c1ab",
       shutdown_grace_seconds: 3,
+      log_level: "warn",
     });
     expect(settings.database).toMatchObject({
       port: 25060,

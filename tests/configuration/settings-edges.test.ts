@@ -138,8 +138,8 @@ describe("values from variables", () => {
       errorOf(() => load({ APP_CACHE__SIZE: "1", APP_APPLICATION__HOSTNAME: "x", APP_APPLICATION__WORKERS: "2" })),
     ).toBe(
       invalid(
-        "application.hostname (from APP_APPLICATION__HOSTNAME): unknown key; the keys here are port, host, version, shutdown_grace_seconds",
-        "application.workers (from APP_APPLICATION__WORKERS): unknown key; the keys here are port, host, version, shutdown_grace_seconds",
+        "application.hostname (from APP_APPLICATION__HOSTNAME): unknown key; the keys here are port, host, version, shutdown_grace_seconds, log_level",
+        "application.workers (from APP_APPLICATION__WORKERS): unknown key; the keys here are port, host, version, shutdown_grace_seconds, log_level",
         "cache (from APP_CACHE__SIZE): unknown key; the keys here are application, database, email_client",
       ),
     );
@@ -175,7 +175,17 @@ describe("values from files", () => {
       host: "127.0.0.1",
       version: "dev",
       shutdown_grace_seconds: 8,
+      log_level: "info", // the schema's default: BASE does not set it
     });
+  });
+
+  it("refuses a log level that pino doesn't have, naming the ones it has", async () => {
+    const path = await folder({ "base.yaml": BASE, "local.yaml": "" });
+    expect(errorOf(() => loadSettings({ dir: path, env: { APP_APPLICATION__LOG_LEVEL: "verbose" } }))).toBe(
+      invalid(
+        "application.log_level (from APP_APPLICATION__LOG_LEVEL): expected a log level (fatal, error, warn, info, debug, trace or silent)",
+      ),
+    );
   });
 
   it("reads YAML booleans, an empty ca_cert and an empty version", async () => {
