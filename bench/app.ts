@@ -9,7 +9,9 @@
 //   RSS                         the app's resident memory after --rss-duration s of POST load ÷ the bare route's
 //   references, no goal         the bare route ÷ the INSERT loop: what any HTTP route reaches on this machine, where
 //                               client, server and Postgres share the CPUs; the bare route with the app's request
-//                               line (bare-route.ts --log) ÷ the bare route: what that line alone costs
+//                               line (bare-route.ts --log) ÷ the bare route: what that line alone costs; the app
+//                               at log_level warn (no line for a request that succeeds) ÷ the bare route: what the
+//                               rest of the app costs
 //
 // Every figure is measured in --rounds rounds; within a round the runs alternate order (ours first in one round,
 // last in the next), and the figure is the median of the rounds' ratios: the machine is shared, so absolute
@@ -291,11 +293,16 @@ async function main(): Promise<number> {
       stdio: "ignore",
     });
 
-    const start = async (name: string, script: string, database: string, args: string[] = []): Promise<Server> => {
+    const start = async (
+      name: string,
+      script: string,
+      database: string,
+      { args = [], extraEnv = {} }: { args?: string[]; extraEnv?: Record<string, string> } = {},
+    ): Promise<Server> => {
       const port = await freePort();
       const child = spawn(process.execPath, [script, ...args], {
         cwd: REPO,
-        env: env(database, port),
+        env: { ...env(database, port), ...extraEnv },
         stdio: "ignore",
       });
       processes.push(child);
@@ -310,8 +317,13 @@ async function main(): Promise<number> {
       "the bare route with the app's log line",
       join(baselines, "bare-route.js"),
       "bench",
-      ["--log"],
+      {
+        args: ["--log"],
+      },
     );
+    const quietApp = await start("the app at log_level warn", join(REPO, "app/dist/server.js"), "bench", {
+      extraEnv: { APP_APPLICATION__LOG_LEVEL: "warn" },
+    });
 
     let full: Server | undefined;
     if (rows > 0) {
@@ -348,12 +360,13 @@ async function main(): Promise<number> {
       `\nwarming up; then ${rounds} rounds of ${duration} s per run, ${connections} connections, ` +
         `Node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), server, client and Postgres on this machine`,
     );
-    for (const server of [ours, bareFastify, bareRoute, loggedRoute, ...(full ? [full] : [])]) {
+    for (const server of [ours, bareFastify, bareRoute, loggedRoute, quietApp, ...(full ? [full] : [])]) {
       await autocannon({ url: `${server.url}/health_check`, connections, duration: 1 });
     }
     await bench.post(ours, 2);
     await bench.post(bareRoute, 2);
     await bench.post(loggedRoute, 2);
+    await bench.post(quietApp, 2);
     if (full) await bench.post(full, 2);
 
     const health = throughputFigure("GET /health_check ÷ bare Fastify", 0.8);
@@ -363,6 +376,7 @@ async function main(): Promise<number> {
     // References, no goal: what this machine allows any HTTP route, and what the request line alone costs.
     const routeVsLoop = throughputFigure("(reference) bare route ÷ bare INSERT loop");
     const loggedVsRoute = throughputFigure("(reference) bare route + the app's log line ÷ bare route");
+    const quietVsRoute = throughputFigure("(reference) the app at log_level warn ÷ bare route");
     const record = (figure: Figure, ours: Run, baseline: Run) => {
       figure.ours.push(ours.perSecond);
       figure.baseline.push(baseline.perSecond);
@@ -397,6 +411,10 @@ async function main(): Promise<number> {
           await bench.truncate("bench");
           return bench.post(loggedRoute);
         },
+        async () => {
+          await bench.truncate("bench");
+          return bench.post(quietApp);
+        },
         ...(full ? [() => bench.post(full)] : []),
       ];
       const order = forward ? steps.map((_, i) => i) : steps.map((_, i) => steps.length - 1 - i);
@@ -405,21 +423,30 @@ async function main(): Promise<number> {
         const step = steps[i];
         if (step !== undefined) results[i] = await step();
       }
-      const [post, loop, route, logged, postFull] = results as [Run, Run, Run, Run, Run | undefined];
+      const [post, loop, route, logged, quiet, postFull] = results as [Run, Run, Run, Run, Run, Run | undefined];
       record(vsLoop, post, loop);
       record(vsRoute, post, route);
       record(routeVsLoop, route, loop);
       record(loggedVsRoute, logged, route);
+      record(quietVsRoute, quiet, route);
       if (postFull) record(withRows, postFull, post);
       console.log(
         `  round ${round}: health ${fmt(forward ? first.perSecond : second.perSecond)} vs ${fmt(forward ? second.perSecond : first.perSecond)}, ` +
           `POST ${fmt(post.perSecond)}, loop ${fmt(loop.perSecond)}, bare route ${fmt(route.perSecond)}, ` +
-          `with log line ${fmt(logged.perSecond)}` +
+          `with log line ${fmt(logged.perSecond)}, app at warn ${fmt(quiet.perSecond)}` +
           (postFull ? `, POST on ${rows.toLocaleString("en-US")} rows ${fmt(postFull.perSecond)}` : ""),
       );
     }
 
-    const figures: Figure[] = [health, vsLoop, vsRoute, ...(full ? [withRows] : []), routeVsLoop, loggedVsRoute];
+    const figures: Figure[] = [
+      health,
+      vsLoop,
+      vsRoute,
+      ...(full ? [withRows] : []),
+      routeVsLoop,
+      loggedVsRoute,
+      quietVsRoute,
+    ];
 
     if (rssDuration > 0) {
       // Fresh processes, one after the other, each under the same POST load; resident memory read right after.
