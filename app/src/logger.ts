@@ -35,7 +35,7 @@ export const LOG_FLUSH_INTERVAL_MS = 250;
  * on-exit-leak-free; Node emits `exit` after an uncaught exception too): what a SIGKILL or the out-of-memory
  * killer loses is the last LOG_FLUSH_INTERVAL_MS of lines.
  */
-export function serverLogDestination(): DestinationStream {
+export function serverLogDestination(): ReturnType<typeof pino.destination> {
   return pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: LOG_FLUSH_INTERVAL_MS });
 }
 

@@ -67,11 +67,15 @@ class Connections {
 }
 
 export async function serve(settings: Settings): Promise<RunningServer> {
-  const app = buildApp(settings, { logStream: serverLogDestination() });
+  const logs = serverLogDestination();
+  const app = buildApp(settings, { logStream: logs });
   const { port, host, version, shutdown_grace_seconds: graceSeconds } = settings.application;
   // The first line says which build is running (deployments set APP_APPLICATION__VERSION to the image's content hash).
   app.log.info({ host, port }, `newsletter ${version} starting`);
   await app.listen({ port, host });
+  // Lines are written in batches (logger.ts, serverLogDestination): the start's lines go out now, not up to a flush
+  // interval later, so whoever watches a deploy sees at once which build answers.
+  logs.flush();
   const connections = new Connections(app.server);
 
   let resolveStopped: (code: number) => void = () => {};

@@ -375,8 +375,14 @@ describeWithDocker("the container image (Dockerfile, runtime target)", () => {
     });
 
     it("logs the version the deployment gave it in its first line", async () => {
-      const { stdout, stderr } = await dockerRaw(["logs", cid]);
-      const firstLine = `${stdout}${stderr}`.split("\n")[0] ?? "";
+      // The server writes its lines in batches and flushes them once it listens (app/src/serve.ts): give the write
+      // that flush started a moment to land.
+      let firstLine = "";
+      for (const deadline = Date.now() + 2_000; firstLine === "" && Date.now() < deadline; ) {
+        const { stdout, stderr } = await dockerRaw(["logs", cid]);
+        firstLine = `${stdout}${stderr}`.split("\n")[0] ?? "";
+        if (firstLine === "") await new Promise((resolve) => setTimeout(resolve, 50));
+      }
       expect(firstLine).toContain(version);
     });
 
