@@ -53,6 +53,16 @@ describe("isPlainAddress, the shortcut past isEmail", () => {
     }
   });
 
+  it("accepts an address at each of its limits: 64 characters before the @, labels of 63, 254 in all", () => {
+    const local = "a".repeat(64);
+    const label = "b".repeat(63);
+    expect(isPlainAddress(`${local}@example.com`)).toBe(true);
+    const longest = `${local}@${label}.${label}.${"c".repeat(254 - 65 - 2 * 64 - 4)}.com`;
+    expect(longest).toHaveLength(254);
+    expect(isPlainAddress(longest)).toBe(true);
+    expect(isEmail(longest)).toBe(true);
+  });
+
   it.each([
     ["a..b@example.com", "an empty atom"],
     [".a@example.com", "a leading dot"],

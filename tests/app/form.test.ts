@@ -135,4 +135,23 @@ describe("parseForm", () => {
     expect(form("name=K\xc3\xb6ln&city=ok")).toEqual({ name: "Köln", city: "ok" });
     expect(errorOf(() => parseForm(bytes("name=ok&email=", [0xc3])))).toMatchObject({ field: "email" });
   });
+
+  it("refuses a control character in a field's name, naming the body, and in its value, naming the field", () => {
+    for (const body of ["a%0Ab=1", "a\tb=1", "%7F=1"]) {
+      expect(errorOf(() => form(body))).toEqual({
+        name: "BadRequestError",
+        field: "body",
+        statusCode: 400,
+        message: "field names must not contain control characters",
+      });
+    }
+    for (const body of ["name=a%0Db", "name=a\u0000b", "name=%C2%85"]) {
+      expect(errorOf(() => form(body))).toEqual({
+        name: "BadRequestError",
+        field: "name",
+        statusCode: 400,
+        message: "name must not contain control characters",
+      });
+    }
+  });
 });
