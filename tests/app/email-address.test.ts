@@ -3,24 +3,14 @@
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
 import { isPlainAddress, parseEmailAddress } from "../../app/src/email-address";
+import { seededRandom } from "../support/random";
 
 // validator is the app's dependency (app/package.json), not the root's: load the very copy the app uses.
 const isEmail = createRequire(new URL("../../app/package.json", import.meta.url))("validator/lib/isEmail.js") as (
   address: string,
 ) => boolean;
 
-/** A seeded generator (mulberry32), so a failing address is the same on every run. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const next = random(20261202);
+const next = seededRandom(20261202);
 const pick = (alphabet: string, length: number) =>
   Array.from({ length }, () => alphabet[Math.floor(next() * alphabet.length)]).join("");
 const between = (min: number, max: number) => min + Math.floor(next() * (max - min + 1));

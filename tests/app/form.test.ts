@@ -1,6 +1,7 @@
 // The form parser on its own (app/src/form.ts): bytes in, fields or a 400 out, no server and no database.
 import { describe, expect, it } from "vitest";
 import { BadRequestError, parseForm, parseFormBytes } from "../../app/src/form";
+import { seededRandom } from "../support/random";
 
 const bytes = (...parts: (string | number[])[]) =>
   Buffer.concat(parts.map((p) => (typeof p === "string" ? Buffer.from(p, "latin1") : Buffer.from(p))));
@@ -95,14 +96,7 @@ describe("parseForm", () => {
   });
 
   it("reads an ASCII body as the byte-by-byte parser does, fields and errors alike, for 5,000 random bodies", () => {
-    // A seeded generator (mulberry32), so a failing body is the same on every run.
-    let state = 20261202;
-    const next = () => {
-      state = (state + 0x6d2b79f5) | 0;
-      let t = Math.imul(state ^ (state >>> 15), 1 | state);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
+    const next = seededRandom(20261202); // the same bodies on every run
     // What forms are made of, with the separators, escapes (valid, invalid, of a control character, of UTF-8 and of
     // bytes that are not) and controls over-represented.
     const pieces = ["&", "=", "+", "%", "%2", "%41", "%C3%A9", "%FF", "%00", "%0A", "%26", "%3D", "\t", "\u007f"];

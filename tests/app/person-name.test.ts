@@ -2,21 +2,11 @@
 // stands in for: the same answer for every such name, so the shortcut changes the cost and nothing else.
 import { describe, expect, it } from "vitest";
 import { MAX_NAME_GRAPHEMES, parsePersonName, segmentedName } from "../../app/src/person-name";
-
-/** A seeded generator (mulberry32), so a failing name is the same on every run. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "../support/random";
 
 /** Printable ASCII of any length up to past the limit, often with runs of spaces at the ends and inside. */
 function asciiNames(count: number): string[] {
-  const next = random(20261201);
+  const next = seededRandom(20261201);
   const names: string[] = [];
   for (let n = 0; n < count; n++) {
     const length = Math.floor(next() * (MAX_NAME_GRAPHEMES + 20));
