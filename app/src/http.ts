@@ -30,7 +30,7 @@ function hasBody(request: FastifyRequest): boolean {
 /**
  * Bodies are read as they were sent: a compressed one (gzip, br, ...) would be parsed as if it were plain text, so
  * it is refused with 415 and Accept-Encoding naming what is accepted (RFC 9110 §15.5.16). `identity` means none.
- * An onRequest hook in callback form (it runs on every request; see app.ts).
+ * A route's onRequest hook, in callback form: no promise per request.
  */
 export function refuseContentEncoding(
   request: FastifyRequest,
@@ -106,8 +106,7 @@ export function notFoundOrMethodNotAllowed(app: FastifyInstance) {
 export function runWhenAnswerable(request: FastifyRequest, reply: FastifyReply, done: () => void): void {
   const response = reply.raw;
   const connection = request.raw.socket;
-  // Almost always the response is next in line already: decide now, without a promise (a preHandler hook in
-  // callback form runs on every request; see app.ts).
+  // Almost always the response is next in line already: decide now, without a promise per request.
   if (connection === undefined) {
     done();
     return;

@@ -29,8 +29,8 @@ export const LOG_FLUSH_INTERVAL_MS = 250;
  * Where the server writes its lines: stdout, gathered into writes of at least 4 KiB (pino's asynchronous logging,
  * https://getpino.io/#/docs/asynchronous, on sonic-boom), with whatever has gathered written every
  * LOG_FLUSH_INTERVAL_MS (sonic-boom's periodicFlush), so on a quiet server a line is late by at most that.
- * One write per line is one system call per request, and on a busy server that call cost about as much CPU as the
- * rest of the request's line (`npm run bench:app`). pino writes what is buffered synchronously when the process
+ * One write per line was one system call per request; batched, a busy server makes one for several lines (about six
+ * under `npm run bench:app`'s load, counted with strace). pino writes what is buffered synchronously when the process
  * exits, however it exits short of a kill (pino lib/tools.js, buildSafeSonicBoom registers autoEnd for `exit` with
  * on-exit-leak-free; Node emits `exit` after an uncaught exception too): what a SIGKILL or the out-of-memory
  * killer loses is the last LOG_FLUSH_INTERVAL_MS of lines.
