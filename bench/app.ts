@@ -373,7 +373,8 @@ async function main(): Promise<number> {
     const vsLoop = throughputFigure("POST /subscriptions ÷ bare INSERT loop", 0.8);
     const vsRoute = throughputFigure("POST /subscriptions ÷ bare Fastify route", 0.95);
     const withRows = throughputFigure(`POST, ${rows.toLocaleString("en-US")} rows ÷ empty table`, 0.95);
-    // References, no goal: what this machine allows any HTTP route, and what the request line alone costs.
+    // References, no goal: what this machine allows any HTTP route, what the request line alone costs, and what the
+    // rest of the app costs.
     const routeVsLoop = throughputFigure("(reference) bare route ÷ bare INSERT loop");
     const loggedVsRoute = throughputFigure("(reference) bare route + the app's log line ÷ bare route");
     const quietVsRoute = throughputFigure("(reference) the app at log_level warn ÷ bare route");
@@ -394,27 +395,16 @@ async function main(): Promise<number> {
 
       // Subscriptions: ours (empty table), the INSERT loop, the bare route, ours on the full table; reversed in
       // every other round. Each run on the shared database starts from an empty table.
+      const onEmptyTable = (run: () => Promise<Run>) => async () => {
+        await bench.truncate("bench");
+        return run();
+      };
       const steps: Array<() => Promise<Run>> = [
-        async () => {
-          await bench.truncate("bench");
-          return bench.post(ours);
-        },
-        async () => {
-          await bench.truncate("bench");
-          return bench.insertLoop(join(baselines, "insert-loop.js"), env("bench"));
-        },
-        async () => {
-          await bench.truncate("bench");
-          return bench.post(bareRoute);
-        },
-        async () => {
-          await bench.truncate("bench");
-          return bench.post(loggedRoute);
-        },
-        async () => {
-          await bench.truncate("bench");
-          return bench.post(quietApp);
-        },
+        onEmptyTable(() => bench.post(ours)),
+        onEmptyTable(() => bench.insertLoop(join(baselines, "insert-loop.js"), env("bench"))),
+        onEmptyTable(() => bench.post(bareRoute)),
+        onEmptyTable(() => bench.post(loggedRoute)),
+        onEmptyTable(() => bench.post(quietApp)),
         ...(full ? [() => bench.post(full)] : []),
       ];
       const order = forward ? steps.map((_, i) => i) : steps.map((_, i) => steps.length - 1 - i);

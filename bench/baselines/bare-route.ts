@@ -7,6 +7,7 @@ import Fastify from "fastify";
 import { createDatabase } from "../../app/src/database";
 import { loggerOptions, serverLogDestination } from "../../app/src/logger";
 import { RequestLog, requestId } from "../../app/src/request-log";
+import { HEALTH_CHECK_PATH } from "../../app/src/routes/health-check";
 import { subscribe } from "../../app/src/subscriptions";
 import { baselineSettings, silent } from "./settings";
 
@@ -15,14 +16,14 @@ const db = createDatabase(settings.database, silent);
 const app = process.argv.includes("--log")
   ? Fastify({
       logger: { ...loggerOptions(settings), stream: serverLogDestination() },
-      logController: new RequestLog(new Set(["/health_check"])),
+      logController: new RequestLog(new Set([HEALTH_CHECK_PATH])),
       genReqId: (request) => requestId(request.headers["x-request-id"]),
     })
   : Fastify();
 app.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string" }, (_request, body, done) => {
   done(null, Object.fromEntries(new URLSearchParams(body as string)));
 });
-app.get("/health_check", (_request, reply) => {
+app.get(HEALTH_CHECK_PATH, (_request, reply) => {
   reply.code(200).send();
 });
 app.post<{ Body: { name: string; email: string } }>("/subscriptions", async (request, reply) => {
